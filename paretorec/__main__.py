@@ -1,0 +1,3 @@
+from paretorec.cli import main
+
+main()

@@ -1,0 +1,209 @@
+"""The experiment config: TOML (or JSON) -> a validated, frozen ExperimentConfig.
+
+Every section is a frozen dataclass; unknown keys, wrong types and broken invariants raise a
+ConfigError that names the file, the key and what must hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from paretorec.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which dataset to load (a registered name)."""
+
+    dataset: str = "ml-100k"
+
+
+@dataclass(frozen=True)
+class SplitConfig:
+    """Per-user random holdout fractions and the split seed."""
+
+    method: str = "holdout"
+    test: float = 0.2
+    validation: float = 0.2
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        if self.method != "holdout":
+            raise ConfigError(f"[split] method: only `holdout` is available, got {self.method!r}")
+        for name in ("test", "validation"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise ConfigError(f"[split] `0 < {name} < 1` must hold, got {name}={value}")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """List length and the metrics recorded for every trial besides the objectives."""
+
+    k: int = 10
+    record: tuple[str, ...] = (
+        "precision@10",
+        "recall@10",
+        "hit@10",
+        "ild@10",
+        "novelty@10",
+        "coverage@10",
+    )
+
+    def __post_init__(self) -> None:
+        if not self.k > 0:
+            raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
+
+
+@dataclass(frozen=True)
+class ObjectiveConfig:
+    """One objective: a metric name, optionally its direction and hypervolume bounds."""
+
+    metric: str
+    direction: str | None = None
+    best: float | None = None
+    worst: float | None = None
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """The multi-objective search: algorithm name, budget and seed."""
+
+    algorithm: str = "nsga2"
+    population: int = 20
+    generations: int = 10
+    seed: int = 42
+
+    def __post_init__(self) -> None:
+        for name in ("population", "generations"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ConfigError(f"[search] `{name} > 0` must hold, got {name}={value}")
+
+
+DEFAULT_OBJECTIVES = (
+    ObjectiveConfig("ndcg@10", "max"),
+    ObjectiveConfig("satisfaction@10", "max"),
+    ObjectiveConfig("cost", "min"),
+)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A whole experiment. ``space`` stays a raw table: ``paretorec.space.parse_space`` owns it."""
+
+    name: str = "experiment"
+    data: DataConfig = field(default_factory=DataConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    objectives: tuple[ObjectiveConfig, ...] = DEFAULT_OBJECTIVES
+    search: SearchConfig = field(default_factory=SearchConfig)
+    space: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.objectives) < 2:
+            raise ConfigError(
+                f"`at least 2 objectives` must hold for a Pareto front, got {len(self.objectives)}"
+            )
+        names = [o.metric for o in self.objectives]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"[[objectives]] each metric once, got {', '.join(names)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that ``from_dict`` turns back into an equal config."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+
+def _convert(value: Any, hint: Any, where: str) -> Any:
+    """Check ``value`` against a type hint, converting lists to tuples and dicts to sections."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in options:
+            if option is type(None):
+                continue
+            try:
+                return _convert(value, option, where)
+            except ConfigError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return from_dict(hint, value, where)  # type: ignore[arg-type]
+    if origin is tuple:
+        item_hint = typing.get_args(hint)[0]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        return tuple(_convert(v, item_hint, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is not None and issubclass(origin, Mapping):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return dict(value)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected an integer, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {hint!r} at {where}")  # a bug, not user input
+
+
+def from_dict(cls: type, raw: Mapping[str, Any], where: str = "config") -> Any:
+    """Build the dataclass ``cls`` from a mapping, rejecting unknown keys."""
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key `{unknown[0]}`; expected one of: {', '.join(known)}"
+        )
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    missing = [name for name in required if name not in raw]
+    if missing:
+        raise ConfigError(f"{where}: `{missing[0]}` is required")
+    kwargs = {k: _convert(v, hints[k], f"{where}.{k}") for k, v in raw.items()}
+    return cls(**kwargs)
+
+
+def load_config(path: str | Path) -> ExperimentConfig:
+    """Read and validate an experiment config (``.toml`` or ``.json``).
+
+    Raises:
+        ConfigError: unreadable file, bad syntax, unknown keys, wrong types, broken invariants;
+            the message starts with the file name.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
+    try:
+        raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from None
+    try:
+        return from_dict(ExperimentConfig, raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

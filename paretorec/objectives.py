@@ -1,0 +1,106 @@
+"""Objectives: a metric, its direction, and the bounds that anchor hypervolume.
+
+The sign flip to pymoo's minimisation happens here and only here (``to_min`` / ``from_min``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from paretorec.errors import ConfigError
+from paretorec.metrics import Direction, MetricRef, parse_metric
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One optimisation target.
+
+    Attributes:
+        ref: The metric and its cut-off.
+        direction: ``max`` or ``min``.
+        best: The ideal value (hypervolume normalisation anchor).
+        worst: The reference value: points worse than this add no hypervolume.
+    """
+
+    ref: MetricRef
+    direction: Direction
+    best: float
+    worst: float
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def sign(self) -> float:
+        """+1 for ``min``, -1 for ``max``: multiply a natural value to get a minimised one."""
+        return 1.0 if self.direction == "min" else -1.0
+
+    def label(self) -> str:
+        """Axis label with the direction spelled out."""
+        arrow = "higher is better" if self.direction == "max" else "lower is better"
+        return f"{self.name} ({arrow})"
+
+
+def make_objective(
+    metric: str,
+    direction: str | None = None,
+    best: float | None = None,
+    worst: float | None = None,
+    study_worst: float | None = None,
+) -> Objective:
+    """An objective from config fields; direction and bounds default to the metric's own.
+
+    Args:
+        metric: Metric name with cut-off, e.g. ``ndcg@10``.
+        direction: ``max`` or ``min``; defaults to the metric's declared direction.
+        best: Ideal value; defaults to the metric's best.
+        worst: Hypervolume reference value; defaults to the metric's worst, else ``study_worst``.
+        study_worst: A worst value derived from the study (e.g. the costliest configuration).
+
+    Raises:
+        ConfigError: unknown direction, a bound the metric cannot supply, or worst == best.
+    """
+    ref = parse_metric(metric)
+    direction = direction or ref.metric.direction
+    if direction not in ("max", "min"):
+        raise ConfigError(f"objective `{metric}`: direction must be max or min, got {direction!r}")
+    flipped = direction != ref.metric.direction
+    natural_best = ref.metric.worst if flipped else ref.metric.best
+    natural_worst = ref.metric.best if flipped else ref.metric.worst
+    best = natural_best if best is None else best
+    worst = (
+        (natural_worst if natural_worst is not None else study_worst) if worst is None else worst
+    )
+    if best is None or worst is None:
+        missing = "best" if best is None else "worst"
+        raise ConfigError(
+            f"objective `{metric}`: set `{missing}` (the metric has no natural {missing} value)"
+        )
+    sign = 1.0 if direction == "min" else -1.0
+    if not sign * best < sign * worst:
+        raise ConfigError(
+            f"objective `{metric}`: `best` must be better than `worst` for direction "
+            f"{direction}, got best={best}, worst={worst}"
+        )
+    return Objective(ref, direction, float(best), float(worst))  # type: ignore[arg-type]
+
+
+def to_min(objectives: Sequence[Objective], values: np.ndarray) -> np.ndarray:
+    """``(n, m)`` natural metric values -> pymoo's minimisation F."""
+    return np.asarray(values, dtype=np.float64) * np.array([o.sign for o in objectives])
+
+
+def from_min(objectives: Sequence[Objective], F: np.ndarray) -> np.ndarray:
+    """Minimisation F -> natural metric values (the sign flip is its own inverse)."""
+    return to_min(objectives, F)
+
+
+def normalise(objectives: Sequence[Objective], F: np.ndarray) -> np.ndarray:
+    """Minimisation F -> [0, 1]-scaled F: 0 at every objective's best, 1 at its worst."""
+    ideal = np.array([o.sign * o.best for o in objectives])
+    nadir = np.array([o.sign * o.worst for o in objectives])
+    return (np.asarray(F, dtype=np.float64) - ideal) / (nadir - ideal)

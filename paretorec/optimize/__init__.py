@@ -1,0 +1,7 @@
+"""The search: algorithms by name, the durable trial store and the run loop."""
+
+from paretorec.optimize.algorithms import ALGORITHMS
+from paretorec.optimize.run import run_search
+from paretorec.optimize.store import TrialRecord, TrialStore
+
+__all__ = ["ALGORITHMS", "TrialRecord", "TrialStore", "run_search"]

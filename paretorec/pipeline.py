@@ -1,0 +1,234 @@
+"""From a candidate (model + re-rank weights) to recommendation lists and metric values.
+
+One Pipeline serves one dataset. Its stages are ``validation`` (fit on train, score on
+validation), ``test`` (fit on train + validation, score on test) and ``all`` (fit on everything,
+recommend to every user, as serving would). Candidate lists are cached per (stage, model) at the
+largest pool the study can ask for, so a change of re-rank weights or pool never refits.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from paretorec.data import Dataset, Interactions, Split
+from paretorec.errors import ConfigError
+from paretorec.metrics import ListContext, MetricRef, Truth
+from paretorec.metrics.beyond import self_information
+from paretorec.models import MODELS, CandidateSet, FitData, Model, build_model
+from paretorec.models.base import generate_candidates
+from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
+from paretorec.space import RERANK_PARAMS, Value
+
+CACHE_ENTRIES = 128  # candidate sets kept per pipeline (about 1.5 MB each on ML-100k)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What one decision vector decodes to: a model with hyperparameters and re-rank weights."""
+
+    model: Model
+    rerank: RerankWeights
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Value]) -> Candidate:
+        """From flat names: ``model``, ``<model>.<param>``, ``rerank.<weight>``."""
+        name = str(values["model"])
+        params = {
+            key.split(".", 1)[1]: v for key, v in values.items() if key.startswith(name + ".")
+        }
+        weights = {
+            key.split(".", 1)[1]: v for key, v in values.items() if key.startswith("rerank.")
+        }
+        return cls(build_model(name, params), RerankWeights(**weights))  # type: ignore[arg-type]
+
+    def values(self) -> dict[str, Value]:
+        """The flat form ``from_values`` reads."""
+        out: dict[str, Value] = {"model": self.model.name}
+        for f in fields(self.model):  # type: ignore[arg-type]
+            out[f"{self.model.name}.{f.name}"] = getattr(self.model, f.name)
+        for name in RERANK_PARAMS:
+            out[f"rerank.{name}"] = getattr(self.rerank, name)
+        return out
+
+
+@dataclass(frozen=True, eq=False)
+class StageData:
+    """One stage's fit matrix, who is recommended to, and (unless serving) the truth."""
+
+    fit: FitData
+    users: np.ndarray
+    truth: Truth | None
+
+    @cached_property
+    def info(self) -> np.ndarray:
+        """``(n_items,)`` self-information from the fit data (novelty metric)."""
+        return self_information(self.fit.item_counts, self.fit.X.shape[0])
+
+    @cached_property
+    def novelty_bonus(self) -> np.ndarray:
+        """Self-information scaled to [0, 1] for the re-ranker."""
+        return self.info / math.log2(self.fit.X.shape[0] + 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class RankedLists:
+    """Top-k lists for a stage's users.
+
+    Attributes:
+        users: ``(n,)`` user codes.
+        items: ``(n, k)`` item codes, best first (``-1`` pads).
+        values: ``(n, k)`` re-ranking value of each pick.
+        ops: ``(n,)`` deterministic operation count per user.
+        ms_per_user: Measured milliseconds per user (candidate scoring share + re-rank).
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+    values: np.ndarray
+    ops: np.ndarray
+    ms_per_user: float
+
+
+class Pipeline:
+    """Candidates, re-ranking and metrics for one dataset, with caches shared by all candidates.
+
+    Args:
+        dataset: The loaded dataset.
+        split: Its train/validation/test split, or None when only serving (``all``) is needed.
+        k: List length.
+        max_pool: Candidates generated per user; every pool size up to it is a prefix.
+    """
+
+    def __init__(self, dataset: Dataset, split: Split | None, k: int, max_pool: int) -> None:
+        if max_pool < k:
+            raise ConfigError(f"`rerank.pool >= k` must hold, got pool={max_pool}, k={k}")
+        self.dataset = dataset
+        self.split = split
+        self.k = k
+        self.max_pool = max_pool
+        self._stages: dict[str, StageData] = {}
+        self._candidates: OrderedDict[tuple[str, Model], CandidateSet] = OrderedDict()
+        self.fits = 0  # how many candidate sets were computed (cache misses)
+
+    @cached_property
+    def similarity(self) -> ItemSimilarity:
+        """Item similarity from the dataset's item features (genres)."""
+        features = self.dataset.item_features
+        if features is None:  # nothing to compare: every item equally dissimilar
+            return ItemSimilarity(
+                np.zeros(self.dataset.n_items, np.int32), np.zeros((1, 1), np.float32)
+            )
+        return ItemSimilarity.cosine(features.matrix)
+
+    def stage(self, name: str) -> StageData:
+        """The ``validation``, ``test`` or ``all`` stage (built once)."""
+        if name not in self._stages:
+            self._stages[name] = self._build_stage(name)
+        return self._stages[name]
+
+    def _build_stage(self, name: str) -> StageData:
+        if name == "all":
+            inter = self.dataset.interactions
+            users = np.arange(self.dataset.n_users, dtype=np.int32)
+            return StageData(FitData(inter.matrix()), users, None)
+        if name not in ("validation", "test"):
+            raise ConfigError(f"unknown stage `{name}`; expected validation, test or all")
+        if self.split is None:
+            raise ConfigError(f"stage `{name}` needs a split; this pipeline only serves")
+        fit: Interactions = self.split.fit_data(name)  # type: ignore[arg-type]
+        truth = Truth.from_interactions(self.split.truth(name), self.dataset.rating_scale)  # type: ignore[arg-type]
+        return StageData(FitData(fit.matrix()), truth.users, truth)
+
+    def candidates(self, stage: str, model: Model) -> CandidateSet:
+        """Top-``max_pool`` candidates of ``model`` for the stage's users (cached)."""
+        key = (stage, model)
+        if key in self._candidates:
+            self._candidates.move_to_end(key)
+            return self._candidates[key]
+        data = self.stage(stage)
+        cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
+        self.fits += 1
+        self._candidates[key] = cands
+        if len(self._candidates) > CACHE_ENTRIES:
+            self._candidates.popitem(last=False)
+        return cands
+
+    def recommend(self, stage: str, candidate: Candidate, k: int | None = None) -> RankedLists:
+        """Re-ranked top-k lists of ``candidate`` for every user of ``stage``."""
+        k = self.k if k is None else k
+        if candidate.rerank.pool > self.max_pool:
+            raise ConfigError(
+                f"`rerank.pool <= {self.max_pool}` must hold here, got {candidate.rerank.pool}"
+            )
+        cands = self.candidates(stage, candidate.model)
+        data = self.stage(stage)
+        start = time.perf_counter()
+        items, values = rerank(
+            cands.items,
+            cands.scores,
+            candidate.rerank,
+            k,
+            data.novelty_bonus,
+            self.similarity,
+        )
+        elapsed = time.perf_counter() - start
+        history = data.fit.history_length[data.users]
+        pool = candidate.rerank.pool
+        ops = candidate.model.scoring_ops(history, data.fit.n_items, pool) + candidate.rerank.ops(k)
+        ms = 1000.0 * (cands.seconds * pool / self.max_pool + elapsed) / max(len(data.users), 1)
+        return RankedLists(data.users, items, values, ops, ms)
+
+    def context(self, stage: str, lists: RankedLists) -> ListContext:
+        """What metrics read about ``lists`` of a scored stage."""
+        data = self.stage(stage)
+        if data.truth is None:
+            raise ConfigError(f"stage `{stage}` has no held-out data to score against")
+        return ListContext(
+            lists=lists.items,
+            truth=data.truth,
+            info=data.info,
+            similarity=self.similarity,
+            ops=lists.ops,
+            ms_per_user=lists.ms_per_user,
+        )
+
+    def evaluate(
+        self, stage: str, candidate: Candidate, metrics: Sequence[MetricRef]
+    ) -> dict[str, float]:
+        """Mean of each metric over the stage's users (users without a value left out)."""
+        ctx = self.context(stage, self.recommend(stage, candidate))
+        return {m.name: m.compute(ctx)[0] for m in metrics}
+
+
+def max_cost(space_models: Sequence[str], pool: int, k: int, data: StageData, upper: Any) -> float:
+    """Mean cost per request of the costliest configuration the space allows.
+
+    Args:
+        space_models: The models the space can choose.
+        pool: The largest pool size.
+        k: List length.
+        data: The stage whose users' histories set the cost.
+        upper: ``name -> largest value`` for model parameters (e.g. ``itemknn.k``).
+    """
+    history = data.fit.history_length[data.users]
+    worst = 0.0
+    for name in space_models:
+        cls = MODELS.get(name)
+        params = {}
+        for f in fields(cls):
+            try:
+                params[f.name] = upper(f"{name}.{f.name}")
+            except KeyError:
+                continue
+        model = cls(**params)
+        ops = model.scoring_ops(history, data.fit.n_items, pool)
+        worst = max(worst, float(np.mean(ops)))
+    return worst + RerankWeights(pool=pool, diversity=1.0).ops(k)

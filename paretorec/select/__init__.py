@@ -1,0 +1,1 @@
+"""Choosing an operating point from a front, and saying why."""

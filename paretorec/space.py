@@ -1,0 +1,309 @@
+"""The search space: named parameters <-> the unit-cube vector pymoo searches.
+
+Every parameter takes one coordinate in [0, 1]; every algorithm sees the same bounded float
+problem. Integers and choices own equal-width cells of [0, 1]; ``repair`` snaps a coordinate to
+its cell centre so two vectors that decode alike also look alike to duplicate elimination.
+
+Names are ``model`` (which candidate generator), ``<model>.<param>`` (active only when that
+model is chosen) and ``rerank.<weight>`` (always active).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from paretorec.errors import ConfigError
+
+Value = int | float | str
+
+
+@dataclass(frozen=True)
+class Real:
+    """A float in ``[low, high]``, uniform or (``log``) log-uniform."""
+
+    low: float
+    high: float
+    log: bool = False
+
+    def decode(self, u: float) -> float:
+        if self.log:
+            return math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        return self.low + u * (self.high - self.low)
+
+    def encode(self, v: float) -> float:
+        if self.high == self.low:
+            return 0.5
+        if self.log:
+            return (math.log(v) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        return (v - self.low) / (self.high - self.low)
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        return u
+
+
+@dataclass(frozen=True)
+class Int:
+    """An integer in ``[low, high]`` (inclusive), uniform or (``log``) log-uniform cells."""
+
+    low: int
+    high: int
+    log: bool = False
+
+    def _edges(self) -> tuple[float, float]:
+        if self.log:
+            return math.log(self.low), math.log(self.high + 1)
+        return float(self.low), float(self.high + 1)
+
+    def decode(self, u: float) -> int:
+        a, b = self._edges()
+        x = a + u * (b - a)
+        v = math.floor(math.exp(x) if self.log else x)
+        return int(min(max(v, self.low), self.high))
+
+    def encode(self, v: float) -> float:
+        a, b = self._edges()
+        lo, hi = (math.log(v), math.log(v + 1)) if self.log else (float(v), float(v) + 1.0)
+        return ((lo + hi) / 2.0 - a) / (b - a)
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        return np.array([self.encode(self.decode(x)) for x in u])
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of a fixed list of values, each owning an equal share of [0, 1]."""
+
+    values: tuple[Value, ...]
+
+    def decode(self, u: float) -> Value:
+        return self.values[min(int(u * len(self.values)), len(self.values) - 1)]
+
+    def encode(self, v: Value) -> float:
+        return (self.values.index(v) + 0.5) / len(self.values)
+
+    def snap(self, u: np.ndarray) -> np.ndarray:
+        idx = np.minimum((u * len(self.values)).astype(int), len(self.values) - 1)
+        return (idx + 0.5) / len(self.values)
+
+
+@dataclass(frozen=True)
+class Grid(Choice):
+    """An ordered grid of numbers (``levels`` points over ``[low, high]``, log-spaced if asked).
+
+    Model hyperparameters on a grid refit at most ``levels`` times per stage, because fitted
+    candidate lists are cached by their parameters.
+    """
+
+    spec: str = ""
+
+
+Domain = Real | Int | Choice
+
+
+def _condition(name: str) -> str | None:
+    """The model a parameter belongs to (``itemknn.k`` -> ``itemknn``), None if always active."""
+    head = name.split(".", 1)[0]
+    return None if name == "model" or head == "rerank" else head
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """Free parameters (decision variables) and fixed values.
+
+    Attributes:
+        params: Decision variables in vector order, as ``(name, domain)``.
+        fixed: Parameters held at one value.
+    """
+
+    params: tuple[tuple[str, Domain], ...]
+    fixed: tuple[tuple[str, Value], ...] = ()
+
+    @property
+    def n_var(self) -> int:
+        return len(self.params)
+
+    @property
+    def names(self) -> list[str]:
+        """Every parameter name, free ones first."""
+        return [n for n, _ in self.params] + [n for n, _ in self.fixed]
+
+    def models(self) -> tuple[str, ...]:
+        """The model names the space can choose."""
+        for name, dom in self.params:
+            if name == "model" and isinstance(dom, Choice):
+                return tuple(str(v) for v in dom.values)
+        return (str(dict(self.fixed)["model"]),)
+
+    def upper(self, name: str) -> Value:
+        """The largest value ``name`` can take; KeyError if the space lacks it."""
+        return self._bound(name, max)
+
+    def lower(self, name: str) -> Value:
+        """The smallest value ``name`` can take; KeyError if the space lacks it."""
+        return self._bound(name, min)
+
+    def _bound(self, name: str, pick: Any) -> Value:
+        for n, dom in self.params:
+            if n == name:
+                return pick(dom.low, dom.high) if isinstance(dom, Real | Int) else pick(dom.values)
+        return dict(self.fixed)[name]
+
+    def decode(self, x: np.ndarray) -> dict[str, Value]:
+        """Active parameter values of one unit vector (inactive model parameters dropped)."""
+        values: dict[str, Value] = dict(self.fixed)
+        for (name, dom), u in zip(self.params, np.clip(x, 0.0, 1.0), strict=True):
+            values[name] = dom.decode(float(u))
+        model = values["model"]
+        return {n: v for n, v in values.items() if _condition(n) in (None, model)}
+
+    def encode(self, values: Mapping[str, Value]) -> np.ndarray:
+        """A unit vector that decodes to ``values``; absent (inactive) parameters sit at 0.5."""
+        return np.array(
+            [dom.encode(values[name]) if name in values else 0.5 for name, dom in self.params]
+        )
+
+    def repair(self, X: np.ndarray) -> np.ndarray:
+        """``(n, n_var)`` vectors clipped to [0, 1] with discrete coordinates at cell centres."""
+        X = np.clip(np.asarray(X, dtype=np.float64), 0.0, 1.0)
+        for j, (_, dom) in enumerate(self.params):
+            X[:, j] = dom.snap(X[:, j])
+        return X
+
+    def describe(self) -> list[str]:
+        """One human line per parameter, for logs and the README."""
+        lines = []
+        for name, dom in self.params:
+            if isinstance(dom, Grid):
+                lines.append(f"{name}: {dom.spec}")
+            elif isinstance(dom, Choice):
+                lines.append(f"{name}: one of {', '.join(map(str, dom.values))}")
+            else:
+                kind = ("log-" if dom.log else "") + type(dom).__name__.lower()
+                lines.append(f"{name}: {kind} in [{dom.low}, {dom.high}]")
+        lines += [f"{name} = {value}" for name, value in self.fixed]
+        return lines
+
+
+DEFAULT_SPACE: dict[str, Any] = {
+    "model": ["popularity", "itemknn", "ease"],
+    "itemknn.k": {"low": 5, "high": 400, "log": True, "levels": 12},
+    "itemknn.shrinkage": {"low": 0.0, "high": 100.0, "levels": 5},
+    "ease.l2": {"low": 10.0, "high": 10000.0, "log": True, "levels": 16},
+    "rerank.pool": {"low": 10, "high": 100},
+    "rerank.diversity": {"low": 0.0, "high": 1.0},
+    "rerank.novelty": {"low": 0.0, "high": 1.0},
+}
+
+RERANK_PARAMS = ("pool", "diversity", "novelty")
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Accept both ``"itemknn.k" = {...}`` and ``[space.itemknn] k = {...}`` forms."""
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        is_group = isinstance(value, Mapping) and not ({"low", "high", "type"} & set(value))
+        if is_group:
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = value
+    return out
+
+
+def _domain(name: str, spec: Mapping[str, Any]) -> Domain:
+    unknown = sorted(set(spec) - {"low", "high", "log", "type", "levels"})
+    if unknown:
+        raise ConfigError(
+            f"space `{name}`: unknown key `{unknown[0]}`; expected low, high, log, type, levels"
+        )
+    if "low" not in spec or "high" not in spec:
+        raise ConfigError(f"space `{name}`: needs both `low` and `high`, got {dict(spec)}")
+    low, high, log = spec["low"], spec["high"], bool(spec.get("log", False))
+    for key, v in (("low", low), ("high", high)):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ConfigError(f"space `{name}`: `{key}` must be a number, got {v!r}")
+    kind = spec.get("type") or ("int" if isinstance(low, int) and isinstance(high, int) else "real")
+    if kind not in ("int", "real"):
+        raise ConfigError(f"space `{name}`: `type` must be int or real, got {kind!r}")
+    if not low <= high:
+        raise ConfigError(f"space `{name}`: `low <= high` must hold, got low={low}, high={high}")
+    if log and not low > 0:
+        raise ConfigError(f"space `{name}`: a log scale needs `low > 0`, got low={low}")
+    if kind == "int" and (low != int(low) or high != int(high)):
+        raise ConfigError(f"space `{name}`: int bounds must be whole, got {low}, {high}")
+    levels = spec.get("levels")
+    if levels is not None:
+        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
+            raise ConfigError(
+                f"space `{name}`: `levels >= 2` (an integer) must hold, got {levels!r}"
+            )
+        points = np.geomspace(low, high, levels) if log else np.linspace(low, high, levels)
+        values: tuple[Value, ...] = (
+            tuple(int(v) for v in np.unique(np.rint(points).astype(int)))
+            if kind == "int"
+            else tuple(float(f"{v:.4g}") for v in points)  # readable values in reports
+        )
+        scale = "log-" if log else ""
+        return Grid(values, f"{scale}{kind} grid of {len(values)} in [{low}, {high}]")
+    if kind == "int":
+        return Int(int(low), int(high), log)
+    return Real(float(low), float(high), log)
+
+
+def parse_space(raw: Mapping[str, Any] | None, known_models: Mapping[str, type]) -> SearchSpace:
+    """Build and validate a space from its config table (the default space when None).
+
+    Args:
+        raw: ``name -> {low, high[, log][, type]} | [choices] | fixed value``.
+        known_models: Registered model classes by name, to check model parameter names.
+    """
+    flat = _flatten(DEFAULT_SPACE if raw is None else raw)
+    params: list[tuple[str, Domain]] = []
+    fixed: list[tuple[str, Value]] = []
+    if "model" not in flat:
+        raise ConfigError("space: `model` is required (a model name or a list of them)")
+    for name, spec in flat.items():
+        if isinstance(spec, list):
+            if not spec:
+                raise ConfigError(f"space `{name}`: an empty list has nothing to choose from")
+            if len(spec) == 1:
+                fixed.append((name, spec[0]))
+            else:
+                params.append((name, Choice(tuple(spec))))
+        elif isinstance(spec, Mapping):
+            params.append((name, _domain(name, spec)))
+        else:
+            fixed.append((name, spec))
+    space = SearchSpace(tuple(params), tuple(fixed))
+    models = space.models()
+    for model in models:
+        if model not in known_models:
+            available = ", ".join(sorted(known_models))
+            raise ConfigError(f"space `model`: unknown model `{model}`; available: {available}")
+    fields_of = {m: {f.name for f in dataclasses.fields(known_models[m])} for m in models}
+    for name in space.names:
+        if name == "model":
+            continue
+        head, _, tail = name.partition(".")
+        if head == "rerank":
+            if tail not in RERANK_PARAMS:
+                raise ConfigError(
+                    f"space `{name}`: unknown re-rank weight; expected one of "
+                    f"{', '.join('rerank.' + p for p in RERANK_PARAMS)}"
+                )
+        elif head not in fields_of:
+            raise ConfigError(
+                f"space `{name}`: `{head}` is not among the space's models ({', '.join(models)})"
+            )
+        elif tail not in fields_of[head]:
+            raise ConfigError(
+                f"space `{name}`: model `{head}` has no parameter `{tail}`; its parameters: "
+                f"{', '.join(sorted(fields_of[head])) or '(none)'}"
+            )
+    return space

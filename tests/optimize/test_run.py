@@ -1,0 +1,105 @@
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paretorec.config import ExperimentConfig, from_dict
+from paretorec.errors import ConfigError
+from paretorec.optimize import run_search
+from paretorec.study import Study
+
+CONFIG = {
+    "name": "tiny",
+    "data": {"dataset": "synthetic"},
+    "evaluation": {"k": 5, "record": ["recall@5", "ild@5", "coverage@5"]},
+    "objectives": [
+        {"metric": "ndcg@5"},
+        {"metric": "satisfaction@5"},
+        {"metric": "cost"},
+    ],
+    "search": {"population": 8, "generations": 3, "seed": 11},
+    "space": {
+        "model": ["popularity", "itemknn", "ease"],
+        "itemknn.k": {"low": 5, "high": 50, "levels": 3},
+        "ease.l2": {"low": 10.0, "high": 1000.0, "log": True, "levels": 3},
+        "rerank.pool": {"low": 5, "high": 30},
+        "rerank.diversity": {"low": 0.0, "high": 1.0},
+        "rerank.novelty": {"low": 0.0, "high": 0.5},
+    },
+}
+
+
+def _config(**search) -> ExperimentConfig:
+    raw = {**CONFIG, "search": {**CONFIG["search"], **search}}
+    return from_dict(ExperimentConfig, raw)
+
+
+def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in frame.columns if c.startswith(("val_", "test_")) and "ms_per_user" not in c]
+    return frame[["trial", "generation", "model", *cols]]
+
+
+def test_same_seed_gives_identical_objective_columns(tmp_path):
+    a = run_search(Study.prepare(_config(), None), tmp_path / "a", progress=False)
+    b = run_search(Study.prepare(_config(), None), tmp_path / "b", progress=False)
+    assert len(a) == 24
+    pd.testing.assert_frame_equal(_deterministic(a), _deterministic(b))
+    c = run_search(Study.prepare(_config(seed=12), None), tmp_path / "c", progress=False)
+    assert not _deterministic(a).equals(_deterministic(c))
+
+
+def test_run_directory_contents(tmp_path):
+    run_search(Study.prepare(_config(), None), tmp_path, progress=False)
+    trials = pd.read_csv(tmp_path / "trials.csv")
+    front = pd.read_csv(tmp_path / "front.csv")
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert {"val_ndcg@5", "test_ndcg@5", "val_recall@5", "test_coverage@5", "seconds"} <= set(trials)
+    assert {"rerank.pool", "itemknn.k", "ease.l2"} <= set(trials)
+    assert history["generation"].tolist() == [1, 2, 3]
+    assert history["evaluations"].tolist() == [8, 16, 24]
+    assert np.all(np.diff(history["hypervolume"]) >= 0)  # over all points so far: never drops
+    assert 0 < history["hypervolume"].iloc[-1] < 1
+    assert set(front["trial"]) <= set(trials["trial"])
+    # inactive parameters are blank
+    pop = trials[trials["model"] == "popularity"]
+    assert pop["itemknn.k"].isna().all() and pop["ease.l2"].isna().all()
+
+
+def test_resume_repeats_nothing_and_ends_identically(tmp_path, monkeypatch):
+    full = run_search(Study.prepare(_config(), None), tmp_path / "full", progress=False)
+    partial = tmp_path / "partial"
+    run_search(Study.prepare(_config(), None), partial, progress=False)
+    with sqlite3.connect(partial / "trials.sqlite") as db:  # as if killed during generation 3
+        db.execute("DELETE FROM trials WHERE generation = 3")
+        db.execute("DELETE FROM history WHERE generation = 3")
+    study = Study.prepare(_config(), None)
+    calls = []
+    original = study.evaluate
+    monkeypatch.setattr(study, "evaluate", lambda values: calls.append(values) or original(values))
+    resumed = run_search(study, partial, resume=True, progress=False)
+    assert len(calls) == 8  # only generation 3 was evaluated again
+    pd.testing.assert_frame_equal(_deterministic(resumed), _deterministic(full))
+    assert pd.read_csv(partial / "front.csv")["trial"].tolist() == pd.read_csv(
+        tmp_path / "full" / "front.csv"
+    )["trial"].tolist()
+
+
+def test_refuses_to_overwrite_or_resume_a_different_config(tmp_path):
+    run_search(Study.prepare(_config(generations=1), None), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="already holds a run; pass --resume"):
+        run_search(Study.prepare(_config(generations=1), None), tmp_path, progress=False)
+    with pytest.raises(ConfigError, match="needs the config the run was started with"):
+        run_search(Study.prepare(_config(generations=2, seed=5), None), tmp_path, resume=True,
+                   progress=False)
+
+
+def test_weight_only_changes_never_refit(tmp_path):
+    study = Study.prepare(_config(), None)
+    base = {"model": "ease", "ease.l2": 100.0, "rerank.pool": 20}
+    study.evaluate({**base, "rerank.diversity": 0.0, "rerank.novelty": 0.0})
+    fits = study.pipeline.fits
+    assert fits == 2  # validation and test fits
+    for d in (0.1, 0.5, 0.9):
+        study.evaluate({**base, "rerank.pool": 12, "rerank.diversity": d, "rerank.novelty": d / 2})
+    assert study.pipeline.fits == fits

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+from paretorec.errors import ConfigError
+from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
+
+
+def _reference(items, scores, w, k, novelty, sim_full):
+    """Plain per-user greedy MMR, written from the definition."""
+    out = np.full((len(items), k), -1)
+    for u in range(len(items)):
+        cand = [i for i in items[u, : w.pool] if i >= 0]
+        rel = np.array([scores[u, j] for j in range(len(cand))])
+        span = rel.max() - rel.min() if len(rel) and rel.max() > rel.min() else 1.0
+        value = (rel - (rel.min() if len(rel) else 0)) / span + w.novelty * novelty[cand]
+        picked = []
+        for _ in range(min(k, len(cand))):
+            best, best_m = None, -np.inf
+            for j, item in enumerate(cand):
+                if j in picked:
+                    continue
+                red = max((sim_full[item, cand[p]] for p in picked), default=0.0)
+                m = value[j] - w.diversity * red
+                if m > best_m + 1e-9:
+                    best, best_m = j, m
+            picked.append(best)
+        out[u, : len(picked)] = [cand[p] for p in picked]
+    return out
+
+
+@pytest.fixture(scope="module")
+def setup():
+    rng = np.random.default_rng(4)
+    n_items, n_users, c = 60, 40, 25
+    features = (rng.random((n_items, 6)) < 0.3).astype(float)
+    sim = ItemSimilarity.cosine(features)
+    full = sim.table[sim.profile[:, None], sim.profile[None, :]].astype(np.float64)
+    items = np.array([rng.permutation(n_items)[:c] for _ in range(n_users)], dtype=np.int32)
+    scores = -np.sort(-rng.random((n_users, c)), axis=1)
+    items[0, 20:] = -1  # a user with few candidates
+    scores[0, 20:] = -np.inf
+    novelty = rng.random(n_items)
+    return items, scores, sim, full, novelty
+
+
+@pytest.mark.parametrize("diversity,novelty", [(0.0, 0.0), (0.0, 0.7), (0.4, 0.0), (1.5, 0.3)])
+def test_vectorised_rerank_equals_the_per_user_definition(setup, diversity, novelty):
+    items, scores, sim, full, nov = setup
+    w = RerankWeights(pool=22, diversity=diversity, novelty=novelty)
+    lists, _ = rerank(items, scores, w, 10, nov, sim)
+    assert np.array_equal(lists, _reference(items, scores, w, 10, nov, full))
+
+
+def test_no_weights_keeps_the_model_order(setup):
+    items, scores, sim, _, nov = setup
+    lists, _ = rerank(items, scores, RerankWeights(pool=25), 10, nov, sim)
+    assert np.array_equal(lists[1:], items[1:, :10])
+
+
+def test_diversity_raises_intra_list_dissimilarity(setup):
+    items, scores, sim, full, nov = setup
+    def mean_sim(lists):
+        return np.mean([full[np.ix_(r, r)][np.triu_indices(10, 1)].mean() for r in lists[1:]])
+    plain, _ = rerank(items, scores, RerankWeights(pool=25), 10, nov, sim)
+    diverse, _ = rerank(items, scores, RerankWeights(pool=25, diversity=1.0), 10, nov, sim)
+    assert mean_sim(diverse) < mean_sim(plain)
+
+
+def test_short_pools_pad_with_minus_one(setup):
+    items, scores, sim, _, nov = setup
+    lists, values = rerank(items, scores, RerankWeights(pool=25, diversity=0.5), 22, nov, sim)
+    assert np.all(lists[0, 20:] == -1) and np.all(lists[0, :20] >= 0)
+    assert np.all(np.isneginf(values[0, 20:]))
+
+
+def test_pool_must_hold_k(setup):
+    items, scores, sim, _, nov = setup
+    with pytest.raises(ConfigError, match="pool >= k"):
+        rerank(items, scores, RerankWeights(pool=5), 10, nov, sim)
+    with pytest.raises(ConfigError, match="diversity >= 0"):
+        RerankWeights(diversity=-0.1)
+
+
+def test_featureless_items_are_similar_to_nothing():
+    sim = ItemSimilarity.cosine(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [2.0, 0.0]]))
+    assert sim.table[sim.profile[0], sim.profile[3]] == pytest.approx(1.0)
+    assert sim.table[sim.profile[1], sim.profile[2]] == 0.0

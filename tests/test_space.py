@@ -1,0 +1,86 @@
+import numpy as np
+import pytest
+
+from paretorec.errors import ConfigError
+from paretorec.models import MODELS
+from paretorec.space import Choice, Grid, Int, Real, parse_space
+
+KNOWN = {m: MODELS.get(m) for m in MODELS}
+
+
+def test_default_space_decodes_conditional_parameters():
+    space = parse_space(None, KNOWN)
+    assert space.n_var == 7
+    x = np.full(space.n_var, 0.5)
+    x[0] = 0.9  # model cell of "ease"
+    values = space.decode(x)
+    assert values["model"] == "ease"
+    assert "ease.l2" in values and not any(k.startswith("itemknn.") for k in values)
+    x[0] = 0.1
+    assert set(space.decode(x)) == {"model", "rerank.pool", "rerank.diversity", "rerank.novelty"}
+
+
+def test_encode_decode_round_trip_and_repair_snaps_to_cells():
+    space = parse_space(None, KNOWN)
+    rng = np.random.default_rng(0)
+    X = space.repair(rng.random((200, space.n_var)))
+    assert np.array_equal(space.repair(X), X)  # idempotent
+    for x in X:
+        values = space.decode(x)
+        again = space.decode(space.encode(values))
+        assert again == values
+
+
+@pytest.mark.parametrize(
+    "dom,u,expected",
+    [
+        (Real(0.0, 10.0), 0.25, 2.5),
+        (Real(1.0, 100.0, log=True), 0.5, 10.0),
+        (Int(1, 4), 0.0, 1),
+        (Int(1, 4), 0.999, 4),
+        (Int(1, 4), 0.5, 3),
+        (Int(1, 1000, log=True), 0.0, 1),
+        (Choice(("a", "b", "c")), 0.5, "b"),
+    ],
+)
+def test_domains_decode(dom, u, expected):
+    assert dom.decode(u) == pytest.approx(expected)
+
+
+def test_grid_levels():
+    space = parse_space(
+        {"model": "ease", "ease.l2": {"low": 10.0, "high": 1000.0, "log": True, "levels": 3},
+         "rerank.pool": {"low": 10, "high": 50, "levels": 5}},
+        KNOWN,
+    )
+    grid = dict(space.params)["ease.l2"]
+    assert isinstance(grid, Grid) and grid.values == (10.0, 100.0, 1000.0)
+    assert dict(space.params)["rerank.pool"].values == (10, 20, 30, 40, 50)
+    assert space.upper("rerank.pool") == 50 and space.lower("rerank.pool") == 10
+
+
+def test_nested_tables_and_fixed_values():
+    space = parse_space({"model": ["itemknn"], "itemknn": {"k": 30, "shrinkage": {"low": 0.0, "high": 1.0}}}, KNOWN)
+    assert dict(space.fixed) == {"model": "itemknn", "itemknn.k": 30}
+    assert [n for n, _ in space.params] == ["itemknn.shrinkage"]
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        ({"model": "ease", "ease.l2": {"low": 100.0, "high": 10.0}}, "low <= high"),
+        ({"model": "ease", "ease.l2": {"low": 0.0, "high": 10.0, "log": True}}, "low > 0"),
+        ({"model": "ease", "ease.l2": {"low": 1.0}}, "needs both"),
+        ({"model": "ease", "ease.l2": {"low": 1.0, "high": 2.0, "step": 1}}, "unknown key `step`"),
+        ({"model": "svd"}, "unknown model `svd`"),
+        ({"model": "ease", "itemknn.k": 3}, "not among the space's models"),
+        ({"model": "ease", "ease.lam": 3.0}, "has no parameter `lam`"),
+        ({"model": "ease", "rerank.temperature": 1.0}, "unknown re-rank weight"),
+        ({"ease.l2": 3.0}, "`model` is required"),
+        ({"model": "ease", "ease.l2": {"low": "a", "high": 2}}, "must be a number"),
+        ({"model": "ease", "rerank.pool": {"low": 5, "high": 9, "levels": 1}}, "levels >= 2"),
+    ],
+)
+def test_space_errors_say_what_must_hold(raw, match):
+    with pytest.raises(ConfigError, match=match):
+        parse_space(raw, KNOWN)
