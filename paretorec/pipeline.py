@@ -20,8 +20,7 @@ import numpy as np
 
 from paretorec.data import Dataset, Interactions, Split
 from paretorec.errors import ConfigError
-from paretorec.metrics import ListContext, MetricRef, Truth
-from paretorec.metrics.beyond import self_information
+from paretorec.metrics import ListContext, MetricRef, Reference, Truth
 from paretorec.models import MODELS, CandidateSet, FitData, Model, build_model
 from paretorec.models.base import generate_candidates
 from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
@@ -61,21 +60,18 @@ class Candidate:
 
 @dataclass(frozen=True, eq=False)
 class StageData:
-    """One stage's fit matrix, who is recommended to, and (unless serving) the truth."""
+    """One stage's fit matrix, who is recommended to, the truth (unless serving) and the
+    training-side reference metrics compare against."""
 
     fit: FitData
     users: np.ndarray
     truth: Truth | None
-
-    @cached_property
-    def info(self) -> np.ndarray:
-        """``(n_items,)`` self-information from the fit data (novelty metric)."""
-        return self_information(self.fit.item_counts, self.fit.X.shape[0])
+    reference: Reference
 
     @cached_property
     def novelty_bonus(self) -> np.ndarray:
         """Self-information scaled to [0, 1] for the re-ranker."""
-        return self.info / math.log2(self.fit.X.shape[0] + 1.0)
+        return self.reference.info / math.log2(self.fit.X.shape[0] + 1.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,18 +130,25 @@ class Pipeline:
             self._stages[name] = self._build_stage(name)
         return self._stages[name]
 
+    def _stage_data(self, fit: FitData, users: np.ndarray, truth: Truth | None) -> StageData:
+        features = self.dataset.item_features
+        reference = Reference(
+            fit.X, users, self.similarity, None if features is None else features.matrix
+        )
+        return StageData(fit, users, truth, reference)
+
     def _build_stage(self, name: str) -> StageData:
         if name == "all":
             inter = self.dataset.interactions
             users = np.arange(self.dataset.n_users, dtype=np.int32)
-            return StageData(FitData(inter.matrix()), users, None)
+            return self._stage_data(FitData(inter.matrix()), users, None)
         if name not in ("validation", "test"):
             raise ConfigError(f"unknown stage `{name}`; expected validation, test or all")
         if self.split is None:
             raise ConfigError(f"stage `{name}` needs a split; this pipeline only serves")
         fit: Interactions = self.split.fit_data(name)  # type: ignore[arg-type]
         truth = Truth.from_interactions(self.split.truth(name), self.dataset.rating_scale)  # type: ignore[arg-type]
-        return StageData(FitData(fit.matrix()), truth.users, truth)
+        return self._stage_data(FitData(fit.matrix()), truth.users, truth)
 
     def candidates(self, stage: str, model: Model) -> CandidateSet:
         """Top-``max_pool`` candidates of ``model`` for the stage's users (cached)."""
@@ -194,8 +197,7 @@ class Pipeline:
         return ListContext(
             lists=lists.items,
             truth=data.truth,
-            info=data.info,
-            similarity=self.similarity,
+            reference=data.reference,
             ops=lists.ops,
             ms_per_user=lists.ms_per_user,
         )

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -95,7 +94,16 @@ def test_plot_and_recommend_reproduce_the_run(tuned, capsys, data_dir):
     assert code == 0 and (run / "plots" / "pareto.png").stat().st_size > 10_000
     recs = root / "recs.csv"
     code, out, err = run_cli(
-        ["recommend", run / "chosen.json", "--out", recs, "--fit-on", "run", "--data-dir", data_dir],
+        [
+            "recommend",
+            run / "chosen.json",
+            "--out",
+            recs,
+            "--fit-on",
+            "run",
+            "--data-dir",
+            data_dir,
+        ],
         capsys,
     )
     assert code == 0, out + err
@@ -110,13 +118,28 @@ def test_plot_and_recommend_reproduce_the_run(tuned, capsys, data_dir):
     assert code == 0, err
     frame = pd.read_csv(recs)
     assert frame["user"].nunique() == 943 and frame["rank"].max() == 5
-    ratings = pd.read_csv(data_dir / "ml-100k" / "u.data", sep="\t", names=["user", "item", "r", "t"])
+    ratings = pd.read_csv(
+        data_dir / "ml-100k" / "u.data", sep="\t", names=["user", "item", "r", "t"]
+    )
     assert frame.merge(ratings, on=["user", "item"]).empty
 
 
 def test_data_split_writes_what_the_run_uses(tmp_path, capsys, data_dir, ml100k_split, ml100k):
-    code, out, _ = run_cli(["data", "split", "--dataset", "ml-100k", "--seed", 42, "--out", tmp_path,
-                            "--data-dir", data_dir], capsys)
+    code, out, _ = run_cli(
+        [
+            "data",
+            "split",
+            "--dataset",
+            "ml-100k",
+            "--seed",
+            42,
+            "--out",
+            tmp_path,
+            "--data-dir",
+            data_dir,
+        ],
+        capsys,
+    )
     assert code == 0
     test = pd.read_csv(tmp_path / "test.csv")
     assert len(test) == len(ml100k_split.test)
@@ -126,8 +149,19 @@ def test_data_split_writes_what_the_run_uses(tmp_path, capsys, data_dir, ml100k_
     assert code == 0 and "100,000" in out and "943" in out
 
 
-@pytest.mark.parametrize("command", [[], ["tune"], ["select"], ["plot"], ["recommend"],
-                                     ["data"], ["data", "split"], ["data", "describe"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["tune"],
+        ["select"],
+        ["plot"],
+        ["recommend"],
+        ["data"],
+        ["data", "split"],
+        ["data", "describe"],
+    ],
+)
 def test_every_command_has_help(capsys, command):
     code, out, _ = run_cli([*command, "--help"], capsys)
     assert code == 0 and "Usage:" in out
@@ -140,7 +174,10 @@ def _bad_config(tmp_path, text):
 
 
 BAD = [
-    ("[[objectives]]\nmetric='ndcg@10'\n[[objectives]]\nmetric='serendipity@10'\n", "unknown metric"),
+    (
+        "[[objectives]]\nmetric='ndcg@10'\n[[objectives]]\nmetric='serendipity@10'\n",
+        "unknown metric",
+    ),
     ("[space]\nmodel = ['ease', 'svd']\n", "unknown model `svd`"),
     ("[space]\nmodel='ease'\n'ease.l2' = { low = 500.0, high = 10.0 }\n", "low <= high"),
     ("[search\n", "not valid toml"),
@@ -149,7 +186,8 @@ BAD = [
 
 @pytest.mark.parametrize("text,match", BAD)
 def test_bad_config_exits_2_with_one_line(tmp_path, capsys, text, match):
-    code, out, err = run_cli(["tune", _bad_config(tmp_path, text), "--out", tmp_path / "r"], capsys)
+    args = ["tune", _bad_config(tmp_path, text), "--out", tmp_path / "r"]
+    code, _out, err = run_cli(args, capsys)
     assert code == 2 and match in err
     assert err.startswith("error: ") and err.count("\n") == 1
 
@@ -168,8 +206,11 @@ def test_unreadable_config_and_missing_run(tmp_path, capsys):
 def test_missing_data_dir_names_the_ways(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(locate_mod, "cache_dir", lambda: tmp_path / "cache")
     monkeypatch.setattr(
-        movielens, "ML_100K",
-        locate_mod.RemoteDataset("ml-100k", (tmp_path / "none.zip").as_uri(), movielens.ML_100K.files),
+        movielens,
+        "ML_100K",
+        locate_mod.RemoteDataset(
+            "ml-100k", (tmp_path / "none.zip").as_uri(), movielens.ML_100K.files
+        ),
     )
     code, _, err = run_cli(["data", "describe", "--data-dir", tmp_path / "empty"], capsys)
     assert code == 2 and err.count("\n") == 1
@@ -179,12 +220,17 @@ def test_missing_data_dir_names_the_ways(tmp_path, capsys, monkeypatch):
 def test_python_dash_m_and_no_traceback(tmp_path):
     bad = _bad_config(tmp_path, "[search]\npopulation = -1\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-m", "paretorec", "tune", str(bad), "--out",
-                           str(tmp_path / "r")], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "paretorec", "tune", str(bad), "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode == 2 and "population > 0" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
-    proc = subprocess.run([sys.executable, "-m", "paretorec", "--version"], capture_output=True,
-                          text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "paretorec", "--version"], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0 and "0.1.0" in proc.stdout
 
 

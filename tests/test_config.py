@@ -58,10 +58,16 @@ def test_unreadable_config(tmp_path):
     [
         ({"objectives": [{"metric": "ndcg@10"}, {"metric": "dcg@10"}]}, "unknown metric `dcg`"),
         ({"objectives": [{"metric": "ndcg@20"}, {"metric": "cost"}]}, "k <= evaluation.k"),
-        ({"objectives": [{"metric": "ndcg@10", "direction": "up"}, {"metric": "cost"}]}, "max or min"),
+        (
+            {"objectives": [{"metric": "ndcg@10", "direction": "up"}, {"metric": "cost"}]},
+            "max or min",
+        ),
         ({"search": {"algorithm": "cmaes"}}, "unknown algorithm `cmaes`"),
         ({"data": {"dataset": "netflix"}}, "unknown dataset `netflix`"),
-        ({"space": {"model": "ease", "rerank.pool": {"low": 5, "high": 50}}}, "pool >= evaluation.k"),
+        (
+            {"space": {"model": "ease", "rerank.pool": {"low": 5, "high": 50}}},
+            "pool >= evaluation.k",
+        ),
         ({"objectives": [{"metric": "ndcg@10"}, {"metric": "ms_per_user"}]}, "set `worst`"),
     ],
 )

@@ -49,8 +49,11 @@ def test_domains_decode(dom, u, expected):
 
 def test_grid_levels():
     space = parse_space(
-        {"model": "ease", "ease.l2": {"low": 10.0, "high": 1000.0, "log": True, "levels": 3},
-         "rerank.pool": {"low": 10, "high": 50, "levels": 5}},
+        {
+            "model": "ease",
+            "ease.l2": {"low": 10.0, "high": 1000.0, "log": True, "levels": 3},
+            "rerank.pool": {"low": 10, "high": 50, "levels": 5},
+        },
         KNOWN,
     )
     grid = dict(space.params)["ease.l2"]
@@ -60,7 +63,9 @@ def test_grid_levels():
 
 
 def test_nested_tables_and_fixed_values():
-    space = parse_space({"model": ["itemknn"], "itemknn": {"k": 30, "shrinkage": {"low": 0.0, "high": 1.0}}}, KNOWN)
+    space = parse_space(
+        {"model": ["itemknn"], "itemknn": {"k": 30, "shrinkage": {"low": 0.0, "high": 1.0}}}, KNOWN
+    )
     assert dict(space.fixed) == {"model": "itemknn", "itemknn.k": 30}
     assert [n for n, _ in space.params] == ["itemknn.shrinkage"]
 

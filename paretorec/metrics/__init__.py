@@ -16,6 +16,7 @@ import numpy as np
 
 from paretorec.errors import ConfigError
 from paretorec.metrics import beyond, ranking, rating
+from paretorec.metrics.reference import Reference
 from paretorec.metrics.truth import Judged, Truth
 from paretorec.registry import Registry
 from paretorec.rerank.similarity import ItemSimilarity
@@ -30,16 +31,14 @@ class ListContext:
     Attributes:
         lists: ``(n, K)`` recommended items per evaluated user (``-1`` = empty slot).
         truth: The held-out events of the same users, row-aligned with ``lists``.
-        info: ``(n_items,)`` self-information of each item (bits).
-        similarity: Item-item similarity for diversity.
+        reference: The stage's training side (popularity, genres, similarity), same rows.
         ops: ``(n,)`` deterministic operation count of producing each user's list.
         ms_per_user: Measured wall milliseconds per user to produce the lists.
     """
 
     lists: np.ndarray
     truth: Truth
-    info: np.ndarray
-    similarity: ItemSimilarity
+    reference: Reference
     ops: np.ndarray
     ms_per_user: float
 
@@ -49,7 +48,25 @@ class ListContext:
 
     @property
     def n_items(self) -> int:
-        return int(self.info.shape[0])
+        return self.reference.n_items
+
+    @property
+    def info(self) -> np.ndarray:
+        return self.reference.info
+
+    @property
+    def similarity(self) -> ItemSimilarity:
+        return self.reference.similarity
+
+    def take(self, rows: np.ndarray) -> ListContext:
+        """The same lists restricted to (or resampled by) ``rows`` of the users."""
+        return ListContext(
+            lists=self.lists[rows],
+            truth=self.truth.take(rows),
+            reference=self.reference.take(rows),
+            ops=self.ops[rows],
+            ms_per_user=self.ms_per_user,
+        )
 
 
 MetricFn = Callable[[ListContext, int], "np.ndarray | float"]
@@ -172,6 +189,7 @@ __all__ = [
     "ListContext",
     "Metric",
     "MetricRef",
+    "Reference",
     "Truth",
     "parse_metric",
 ]

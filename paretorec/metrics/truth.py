@@ -53,6 +53,12 @@ class Truth:
     def n_users(self) -> int:
         return len(self.users)
 
+    def take(self, rows: np.ndarray) -> Truth:
+        """The truth of ``rows`` of the users (a resample may repeat rows)."""
+        return Truth(
+            users=self.users[rows], matrix=self.matrix[rows], rating_scale=self.rating_scale
+        )
+
     @cached_property
     def n_relevant(self) -> np.ndarray:
         """``(n,)`` number of held-out items per user."""

@@ -64,7 +64,7 @@ def test_corrupt_download_is_rejected_and_nothing_is_kept(data_dir, tmp_path, em
     archive = tmp_path / "bad.zip"
     archive.write_bytes(_zip_of(data_dir / "ml-100k", list(ML_100K.files)))
     files = dict(ML_100K.files, **{"u.data": hashlib.sha256(b"other").hexdigest()})
-    with pytest.raises(DataError, match="u.data has sha256"):
+    with pytest.raises(DataError, match=r"u\.data has sha256"):
         locate(RemoteDataset("ml-100k", archive.as_uri(), files))
     assert not (empty_cache / "ml-100k").exists()
 

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from paretorec.metrics import ListContext, Truth, parse_metric
-from paretorec.metrics import beyond, rating, ranking
+from paretorec.metrics import ListContext, Reference, Truth, beyond, parse_metric, ranking, rating
 from paretorec.rerank import ItemSimilarity
 
 
@@ -69,9 +68,7 @@ def test_implicit_truth_counts_every_held_out_item_as_liked():
     assert gain[0, 0] == 1.0 and np.isnan(gain[0, 1])
 
 
-SIM = ItemSimilarity.cosine(
-    np.array([[1, 0], [1, 0], [0, 1], [1, 1], [0, 0], [1, 0]], dtype=float)
-)
+SIM = ItemSimilarity.cosine(np.array([[1, 0], [1, 0], [0, 1], [1, 1], [0, 0], [1, 0]], dtype=float))
 
 
 def test_intra_list_diversity_by_hand():
@@ -85,7 +82,9 @@ def test_intra_list_diversity_by_hand():
 def test_novelty_by_hand():
     info = beyond.self_information(np.array([3, 0, 1]), n_users=3)
     assert info.tolist() == pytest.approx([0.0, 2.0, 1.0])
-    assert beyond.novelty(np.array([[0, 1], [2, -1]]), info, 2).tolist() == pytest.approx([1.0, 1.0])
+    assert beyond.novelty(np.array([[0, 1], [2, -1]]), info, 2).tolist() == pytest.approx(
+        [1.0, 1.0]
+    )
 
 
 def test_coverage_by_hand():
@@ -93,11 +92,12 @@ def test_coverage_by_hand():
 
 
 def _context(truth, lists, ops=None):
+    n_items = truth.matrix.shape[1]
+    X = sp.csr_matrix((truth.n_users, n_items))
     return ListContext(
         lists=lists,
         truth=truth,
-        info=np.zeros(truth.matrix.shape[1]),
-        similarity=SIM,
+        reference=Reference(X, truth.users, SIM),
         ops=np.zeros(len(lists)) if ops is None else ops,
         ms_per_user=0.5,
     )
@@ -111,8 +111,12 @@ def test_cost_is_the_mean_operation_count():
 
 @pytest.mark.parametrize(
     "name,match",
-    [("ndcg", "needs a cut-off"), ("cost@10", "takes no cut-off"), ("dcg@10", "unknown metric"),
-     ("ndcg@x", "not of the form")],
+    [
+        ("ndcg", "needs a cut-off"),
+        ("cost@10", "takes no cut-off"),
+        ("dcg@10", "unknown metric"),
+        ("ndcg@x", "not of the form"),
+    ],
 )
 def test_metric_names_are_validated(name, match):
     with pytest.raises(Exception, match=match):

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.filterwarnings("ignore::numba.NumbaTypeSafetyWarning")
 from ranx import Qrels, Run, evaluate
 
 from paretorec.metrics import parse_metric
 from paretorec.pipeline import Candidate, Pipeline
+
+pytestmark = pytest.mark.filterwarnings("ignore::numba.NumbaTypeSafetyWarning")
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +28,14 @@ def test_ranking_metrics_agree_with_ranx(lists_and_context):
         lo, hi = truth.matrix.indptr[row], truth.matrix.indptr[row + 1]
         qrels[f"u{user:06d}"] = {f"i{i}": 1 for i in truth.matrix.indices[lo:hi]}
         run[f"u{user:06d}"] = {f"i{i}": float(10 - r) for r, i in enumerate(lists.items[row])}
-    for ours, theirs in [("precision@10", "precision@10"), ("recall@10", "recall@10"),
-                         ("ndcg@10", "ndcg@10"), ("hit@10", "hit_rate@10"),
-                         ("ndcg@5", "ndcg@5"), ("recall@3", "recall@3")]:
+    for ours, theirs in [
+        ("precision@10", "precision@10"),
+        ("recall@10", "recall@10"),
+        ("ndcg@10", "ndcg@10"),
+        ("hit@10", "hit_rate@10"),
+        ("ndcg@5", "ndcg@5"),
+        ("recall@3", "recall@3"),
+    ]:
         ranx_run = Run(run)
         evaluate(Qrels(qrels), ranx_run, theirs)
         expected = np.array([ranx_run.scores[theirs][f"u{u:06d}"] for u in truth.users])

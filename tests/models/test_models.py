@@ -90,8 +90,12 @@ def test_ease_matches_the_closed_form(fit):
 
 def test_cost_counts_grow_with_the_work_done():
     history = np.array([10, 100])
-    assert np.all(ItemKNN(k=100).scoring_ops(history, 1000, 50) > ItemKNN(k=10).scoring_ops(history, 1000, 50))
-    assert np.all(EASE().scoring_ops(history, 1000, 50) > ItemKNN(k=50).scoring_ops(history, 1000, 50))
+    assert np.all(
+        ItemKNN(k=100).scoring_ops(history, 1000, 50) > ItemKNN(k=10).scoring_ops(history, 1000, 50)
+    )
+    assert np.all(
+        EASE().scoring_ops(history, 1000, 50) > ItemKNN(k=50).scoring_ops(history, 1000, 50)
+    )
     assert np.array_equal(Popularity().scoring_ops(history, 1000, 50), history + 50.0)
 
 

@@ -54,7 +54,9 @@ def test_run_directory_contents(tmp_path):
     trials = pd.read_csv(tmp_path / "trials.csv")
     front = pd.read_csv(tmp_path / "front.csv")
     history = pd.read_csv(tmp_path / "history.csv")
-    assert {"val_ndcg@5", "test_ndcg@5", "val_recall@5", "test_coverage@5", "seconds"} <= set(trials)
+    assert {"val_ndcg@5", "test_ndcg@5", "val_recall@5", "test_coverage@5", "seconds"} <= set(
+        trials
+    )
     assert {"rerank.pool", "itemknn.k", "ease.l2"} <= set(trials)
     assert history["generation"].tolist() == [1, 2, 3]
     assert history["evaluations"].tolist() == [8, 16, 24]
@@ -80,9 +82,10 @@ def test_resume_repeats_nothing_and_ends_identically(tmp_path, monkeypatch):
     resumed = run_search(study, partial, resume=True, progress=False)
     assert len(calls) == 8  # only generation 3 was evaluated again
     pd.testing.assert_frame_equal(_deterministic(resumed), _deterministic(full))
-    assert pd.read_csv(partial / "front.csv")["trial"].tolist() == pd.read_csv(
-        tmp_path / "full" / "front.csv"
-    )["trial"].tolist()
+    assert (
+        pd.read_csv(partial / "front.csv")["trial"].tolist()
+        == pd.read_csv(tmp_path / "full" / "front.csv")["trial"].tolist()
+    )
 
 
 def test_refuses_to_overwrite_or_resume_a_different_config(tmp_path):
@@ -90,8 +93,12 @@ def test_refuses_to_overwrite_or_resume_a_different_config(tmp_path):
     with pytest.raises(ConfigError, match="already holds a run; pass --resume"):
         run_search(Study.prepare(_config(generations=1), None), tmp_path, progress=False)
     with pytest.raises(ConfigError, match="needs the config the run was started with"):
-        run_search(Study.prepare(_config(generations=2, seed=5), None), tmp_path, resume=True,
-                   progress=False)
+        run_search(
+            Study.prepare(_config(generations=2, seed=5), None),
+            tmp_path,
+            resume=True,
+            progress=False,
+        )
 
 
 def test_weight_only_changes_never_refit(tmp_path):

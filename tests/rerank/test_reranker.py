@@ -59,8 +59,10 @@ def test_no_weights_keeps_the_model_order(setup):
 
 def test_diversity_raises_intra_list_dissimilarity(setup):
     items, scores, sim, full, nov = setup
+
     def mean_sim(lists):
         return np.mean([full[np.ix_(r, r)][np.triu_indices(10, 1)].mean() for r in lists[1:]])
+
     plain, _ = rerank(items, scores, RerankWeights(pool=25), 10, nov, sim)
     diverse, _ = rerank(items, scores, RerankWeights(pool=25, diversity=1.0), 10, nov, sim)
     assert mean_sim(diverse) < mean_sim(plain)
