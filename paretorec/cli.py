@@ -5,6 +5,7 @@ User mistakes (a ParetoRecError or a usage error) print one line and exit with c
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from paretorec import __version__
-from paretorec.config import SplitConfig, load_config
-from paretorec.data import ENV_VAR, holdout_split, load_dataset
+from paretorec.config import DataConfig, SplitConfig, load_config
+from paretorec.data import ENV_VAR, load_dataset, make_split
+from paretorec.data.describe import describe
 from paretorec.errors import ParetoRecError
 
 DATA_DIR = click.option(
@@ -202,85 +204,186 @@ def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Pat
 
 @cli.group()
 def data() -> None:
-    """Inspect datasets and write the exact splits runs use."""
+    """Inspect datasets (any source) and write the exact splits runs use."""
+
+
+def _source_options(command):
+    options = [
+        click.option(
+            "--dataset",
+            default=None,
+            help="Registered dataset: ml-100k (default), ml-latest-small, synthetic.",
+        ),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Take the data (and split) settings from an experiment config.",
+        ),
+        click.option(
+            "--path",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="A CSV or Parquet file of interactions (dataset = file).",
+        ),
+        click.option(
+            "--columns",
+            default=None,
+            metavar="user=COL,item=COL,...",
+            help="Column mapping for --path (rating, timestamp optional).",
+        ),
+        click.option(
+            "--items",
+            type=click.Path(path_type=Path),
+            default=None,
+            help="Item features file (item, genres / tags / text columns).",
+        ),
+        click.option(
+            "--item-columns",
+            default=None,
+            metavar="item=COL,genres=COL,...",
+            help="Column mapping for --items.",
+        ),
+        click.option(
+            "--strict",
+            is_flag=True,
+            default=None,
+            help="Fail on the first data problem instead of dropping and counting.",
+        ),
+        click.option(
+            "--min-user",
+            type=click.IntRange(min=1),
+            default=None,
+            help="k-core: minimum interactions per user (iterated with --min-item).",
+        ),
+        click.option(
+            "--min-item",
+            type=click.IntRange(min=1),
+            default=None,
+            help="k-core: minimum interactions per item.",
+        ),
+        click.option(
+            "--implicit-threshold",
+            type=float,
+            default=None,
+            help="Keep ratings >= this as implicit positives.",
+        ),
+        DATA_DIR,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _mapping(text: str | None, flag: str) -> dict[str, str] | None:
+    if text is None:
+        return None
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise click.BadParameter(
+            f"expected NAME=COLUMN pairs separated by commas, got {text!r}", param_hint=flag
+        )
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _source(
+    dataset: str | None,
+    config_path: Path | None,
+    path: Path | None,
+    columns: str | None,
+    items: Path | None,
+    item_columns: str | None,
+    strict: bool | None,
+    min_user: int | None,
+    min_item: int | None,
+    implicit_threshold: float | None,
+) -> tuple[DataConfig, SplitConfig]:
+    """The data (and split) config the source options describe."""
+    base_data, base_split = DataConfig(), SplitConfig()
+    if config_path is not None:
+        cfg = load_config(config_path)
+        base_data, base_split = cfg.data, cfg.split
+    changes: dict[str, object] = {}
+    if path is not None:
+        changes.update(dataset="file", path=str(path))
+    elif dataset is not None:
+        changes["dataset"] = dataset
+    for key, value in (
+        ("columns", _mapping(columns, "--columns")),
+        ("items", None if items is None else str(items)),
+        ("item_columns", _mapping(item_columns, "--item-columns")),
+        ("strict", strict),
+        ("min_user_interactions", min_user),
+        ("min_item_interactions", min_item),
+        ("implicit_threshold", implicit_threshold),
+    ):
+        if value is not None:
+            changes[key] = value
+    return dataclasses.replace(base_data, **changes), base_split
+
+
+def _amount(text: str | None) -> int | float | None:
+    if text is None:
+        return None
+    try:
+        return int(text) if text.strip().isdigit() else float(text)
+    except ValueError:
+        raise click.BadParameter(f"expected a fraction or a count, got {text!r}") from None
 
 
 @data.command("split")
-@click.option("--dataset", default="ml-100k", show_default=True, help="Registered dataset name.")
+@_source_options
 @click.option(
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path),
+    "--method",
+    type=click.Choice(["holdout", "temporal", "leave_last"]),
     default=None,
-    help="Take dataset and split settings from an experiment config.",
+    help="Split method (default holdout or the config's).",
 )
 @click.option("--seed", type=int, default=None, help="Split seed (default 42 or the config's).")
-@click.option("--test", type=float, default=None, help="Test fraction per user (default 0.2).")
-@click.option(
-    "--validation",
-    type=float,
-    default=None,
-    help="Validation fraction of the rest per user (default 0.2).",
-)
+@click.option("--test", default=None, help="Test fraction or count per user (default 0.2).")
+@click.option("--validation", default=None, help="Validation fraction or count (default 0.2).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@DATA_DIR
 def data_split(
-    dataset: str,
-    config_path: Path | None,
+    method: str | None,
     seed: int | None,
-    test: float | None,
-    validation: float | None,
+    test: str | None,
+    validation: str | None,
     out: Path,
     data_dir: Path | None,
+    **source: object,
 ) -> None:
     """Write train.csv, validation.csv and test.csv exactly as a run splits them."""
-    base = SplitConfig()
-    if config_path is not None:
-        cfg = load_config(config_path)
-        dataset, base = cfg.data.dataset, cfg.split
-    split_cfg = SplitConfig(
-        method=base.method,
-        test=base.test if test is None else test,
-        validation=base.validation if validation is None else validation,
-        seed=base.seed if seed is None else seed,
-    )
-    ds = load_dataset(dataset, data_dir)
-    split = holdout_split(ds.interactions, split_cfg.test, split_cfg.validation, split_cfg.seed)
+    data_cfg, split_cfg = _source(**source)  # type: ignore[arg-type]
+    changes = {
+        k: v
+        for k, v in (
+            ("method", method),
+            ("seed", seed),
+            ("test", _amount(test)),
+            ("validation", _amount(validation)),
+        )
+        if v is not None
+    }
+    split_cfg = SplitConfig(**{**dataclasses.asdict(split_cfg), **changes})
+    ds = load_dataset(data_cfg, data_dir)
+    split = make_split(ds.interactions, split_cfg)
     out.mkdir(parents=True, exist_ok=True)
     for name in ("train", "validation", "test"):
         part = getattr(split, name)
         ds.to_frame(part).to_csv(out / f"{name}.csv", index=False)
-        click.echo(f"wrote {out / (name + '.csv')}: {len(part)} interactions")
+        users = len(np.unique(part.user))
+        click.echo(f"wrote {out / (name + '.csv')}: {len(part):,} interactions, {users:,} users")
 
 
 @data.command("describe")
-@click.option("--dataset", default="ml-100k", show_default=True, help="Registered dataset name.")
-@DATA_DIR
-def data_describe(dataset: str, data_dir: Path | None) -> None:
-    """Counts, sparsity and distributions of a dataset."""
-    ds = load_dataset(dataset, data_dir)
-    inter = ds.interactions
-    users, items = inter.user_counts(), inter.item_counts()
-    click.echo(f"dataset       {ds.name} ({ds.checksum})")
-    click.echo(f"interactions  {len(inter):,}")
-    click.echo(
-        f"users         {ds.n_users:,} (events per user: min {users.min()}, "
-        f"median {int(np.median(users))}, max {users.max()})"
-    )
-    click.echo(
-        f"items         {ds.n_items:,} (events per item: min {items.min()}, "
-        f"median {int(np.median(items))}, max {items.max()})"
-    )
-    click.echo(f"density       {len(inter) / (ds.n_users * ds.n_items):.4%}")
-    if inter.rating is not None:
-        values, counts = np.unique(inter.rating, return_counts=True)
-        dist = ", ".join(
-            f"{v:g}: {c / len(inter):.1%}" for v, c in zip(values, counts, strict=True)
-        )
-        click.echo(f"ratings       {dist}")
-    if ds.item_features is not None:
-        names = ds.item_features.names
-        click.echo(f"item features {len(names)} ({', '.join(names[:6])}, ...)")
+@_source_options
+def data_describe(data_dir: Path | None, **source: object) -> None:
+    """Counts, sparsity, distributions and the cleaning report of a dataset."""
+    data_cfg, _ = _source(**source)  # type: ignore[arg-type]
+    ds = load_dataset(data_cfg, data_dir)
+    for line in describe(ds):
+        click.echo(line)
 
 
 def main(argv: list[str] | None = None) -> None:

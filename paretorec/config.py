@@ -21,27 +21,96 @@ from paretorec.errors import ConfigError
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which dataset to load (a registered name)."""
+    """Where the interactions come from and how they are cleaned.
+
+    ``dataset`` is a registered name (``ml-100k``, ``ml-latest-small``, ``synthetic``) or
+    ``file`` for any CSV / Parquet of interactions at ``path`` with a ``columns`` mapping.
+    """
 
     dataset: str = "ml-100k"
+    path: str | None = None
+    format: str | None = None
+    columns: Mapping[str, str] | None = None
+    separator: str = ","
+    encoding: str = "utf-8"
+    items: str | None = None
+    item_columns: Mapping[str, str] | None = None
+    feature_separator: str = "|"
+    rating_scale: tuple[float, ...] | None = None
+    min_user_interactions: int = 1
+    min_item_interactions: int = 1
+    implicit_threshold: float | None = None
+    strict: bool = False
+    synthetic: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.dataset == "file" and not self.path:
+            raise ConfigError('[data] `path` is required when dataset = "file"')
+        if self.format not in (None, "csv", "parquet"):
+            raise ConfigError(f"[data] format must be csv or parquet, got {self.format!r}")
+        for key, allowed in (
+            ("columns", {"user", "item", "rating", "timestamp"}),
+            ("item_columns", {"item", "genres", "tags", "text"}),
+        ):
+            mapping = getattr(self, key) or {}
+            unknown = sorted(set(mapping) - allowed)
+            if unknown:
+                expected = ", ".join(sorted(allowed))
+                raise ConfigError(f"[data] {key}: unknown key `{unknown[0]}`; expected {expected}")
+        if self.rating_scale is not None and (
+            len(self.rating_scale) != 2 or not self.rating_scale[0] < self.rating_scale[1]
+        ):
+            raise ConfigError(
+                f"[data] rating_scale: `[low, high]` with low < high must hold, "
+                f"got {list(self.rating_scale)}"
+            )
+        for key in ("min_user_interactions", "min_item_interactions"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"[data] `{key} >= 1` must hold, got {getattr(self, key)}")
+
+
+SPLIT_METHODS = ("holdout", "temporal", "leave_last")
 
 
 @dataclass(frozen=True)
 class SplitConfig:
-    """Per-user random holdout fractions and the split seed."""
+    """How interactions are split into train, validation and test.
+
+    ``holdout``: per user, at random (seeded); ``test`` / ``validation`` are fractions (0 < x < 1)
+    or counts (whole numbers >= 1) of each user's events. ``temporal``: one global cutoff in
+    time; ``test`` is the fraction of all events after it, or ``test_cutoff`` an epoch second.
+    ``leave_last``: each user's last ``test`` events (by time) are test, the ``validation``
+    before them validation. Validation is always carved from what is left the same way.
+    """
 
     method: str = "holdout"
-    test: float = 0.2
-    validation: float = 0.2
+    test: int | float = 0.2
+    validation: int | float = 0.2
     seed: int = 42
+    test_cutoff: int | None = None
+    validation_cutoff: int | None = None
 
     def __post_init__(self) -> None:
-        if self.method != "holdout":
-            raise ConfigError(f"[split] method: only `holdout` is available, got {self.method!r}")
+        if self.method not in SPLIT_METHODS:
+            raise ConfigError(
+                f"[split] method must be one of {', '.join(SPLIT_METHODS)}, got {self.method!r}"
+            )
         for name in ("test", "validation"):
             value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ConfigError(f"[split] `0 < {name} < 1` must hold, got {name}={value}")
+            is_count = isinstance(value, int)
+            if self.method == "leave_last" and not (is_count and value >= 1):
+                raise ConfigError(
+                    f"[split] leave_last needs `{name}` as a whole number >= 1, got {value!r}"
+                )
+            if self.method == "temporal" and is_count:
+                raise ConfigError(
+                    f"[split] temporal needs `{name}` as a fraction 0 < x < 1, got {value!r}"
+                )
+            if (is_count and value < 1) or (not is_count and not 0.0 < value < 1.0):
+                raise ConfigError(
+                    f"[split] `0 < {name} < 1` (a fraction) or `{name} >= 1` (a count) must hold, "
+                    f"got {name}={value}"
+                )
 
 
 @dataclass(frozen=True)
@@ -151,6 +220,10 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
         return dict(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{where}: expected a number, got {value!r}")

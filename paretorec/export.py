@@ -7,6 +7,7 @@ fitting on the run's own data reproduces the run's test lists exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from paretorec import __version__
-from paretorec.config import SplitConfig
-from paretorec.data import Dataset, holdout_split, load_dataset
+from paretorec.config import DataConfig, SplitConfig, from_dict
+from paretorec.data import Dataset, load_dataset, make_split
 from paretorec.errors import ConfigError, DataError
 from paretorec.pipeline import Candidate, Pipeline, RankedLists
 from paretorec.space import Value
@@ -36,8 +37,8 @@ class OperatingPoint:
     Attributes:
         candidate: Model, hyperparameters and re-rank weights.
         k: List length.
-        dataset: Dataset name.
-        dataset_checksum: ``sha256:...`` of the data the run used.
+        data: Where the data came from and how it was cleaned (reloads the same data).
+        dataset_checksum: ``sha256:...`` of the cleaned data the run used.
         split: The split the run used (``fit_on="run"`` rebuilds it).
         seed: The search seed.
         values: ``{"validation": {...}, "test": {...}}`` objective and recorded metric values.
@@ -47,7 +48,7 @@ class OperatingPoint:
 
     candidate: Candidate
     k: int
-    dataset: str
+    data: DataConfig
     dataset_checksum: str
     split: SplitConfig
     seed: int
@@ -75,8 +76,12 @@ class OperatingPoint:
                 key.split(".", 1)[1]: v for key, v in values.items() if key.startswith("rerank.")
             },
             "k": self.k,
-            "dataset": {"name": self.dataset, "checksum": self.dataset_checksum},
-            "split": self.split.__dict__,
+            "dataset": {
+                "name": self.data.dataset,
+                "checksum": self.dataset_checksum,
+                "config": dataclasses.asdict(self.data),
+            },
+            "split": dataclasses.asdict(self.split),
             "seed": self.seed,
             "values": self.values,
             "selection": self.selection,
@@ -104,9 +109,9 @@ class OperatingPoint:
             return cls(
                 candidate=Candidate.from_values(flat),
                 k=int(raw["k"]),
-                dataset=raw["dataset"]["name"],
+                data=from_dict(DataConfig, raw["dataset"]["config"], f"{where}: dataset.config"),
                 dataset_checksum=raw["dataset"]["checksum"],
-                split=SplitConfig(**raw["split"]),
+                split=from_dict(SplitConfig, raw["split"], f"{where}: split"),
                 seed=int(raw["seed"]),
                 values=raw.get("values", {}),
                 selection=raw.get("selection", {}),
@@ -174,18 +179,14 @@ def serve(
     """
     if fit_on not in FIT_ON:
         raise ConfigError(f"--fit-on must be one of {', '.join(FIT_ON)}, got {fit_on!r}")
-    dataset = load_dataset(point.dataset, data_dir)
+    dataset = load_dataset(point.data, data_dir)
     if dataset.checksum != point.dataset_checksum:
         raise DataError(
-            f"dataset {point.dataset} at hand ({dataset.checksum[:19]}...) is not the data the "
-            f"point was chosen on ({point.dataset_checksum[:19]}...); point --data-dir at that data"
+            f"dataset {point.data.dataset} at hand ({dataset.checksum[:19]}...) is not the data "
+            f"the point was chosen on ({point.dataset_checksum[:19]}...); point --data-dir at "
+            "that data"
         )
-    s = point.split
-    split = (
-        holdout_split(dataset.interactions, s.test, s.validation, s.seed)
-        if fit_on == "run"
-        else None
-    )
+    split = make_split(dataset.interactions, point.split) if fit_on == "run" else None
     pool = point.candidate.rerank.pool
     pipeline = Pipeline(dataset, split, point.k, max(pool, point.k))
     return Served(point, dataset, pipeline, "test" if fit_on == "run" else "all")

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
 import numpy as np
 
-from paretorec.data import Dataset, Interactions, Split
-from paretorec.errors import ConfigError
+from paretorec.data import Dataset, Split
+from paretorec.errors import ConfigError, DataWarning
 from paretorec.metrics import ListContext, MetricRef, Reference, Truth
 from paretorec.models import MODELS, CandidateSet, FitData, Model, build_model
 from paretorec.models.base import generate_candidates
@@ -67,6 +68,7 @@ class StageData:
     users: np.ndarray
     truth: Truth | None
     reference: Reference
+    counts: dict[str, int] = field(default_factory=dict)
 
     @cached_property
     def novelty_bonus(self) -> np.ndarray:
@@ -130,25 +132,43 @@ class Pipeline:
             self._stages[name] = self._build_stage(name)
         return self._stages[name]
 
-    def _stage_data(self, fit: FitData, users: np.ndarray, truth: Truth | None) -> StageData:
+    def _stage_data(
+        self, fit: FitData, users: np.ndarray, truth: Truth | None, counts: dict[str, int]
+    ) -> StageData:
         features = self.dataset.item_features
         reference = Reference(
             fit.X, users, self.similarity, None if features is None else features.matrix
         )
-        return StageData(fit, users, truth, reference)
+        return StageData(fit, users, truth, reference, counts)
 
     def _build_stage(self, name: str) -> StageData:
         if name == "all":
             inter = self.dataset.interactions
             users = np.arange(self.dataset.n_users, dtype=np.int32)
-            return self._stage_data(FitData(inter.matrix()), users, None)
+            return self._stage_data(FitData(inter.matrix()), users, None, {"users": len(users)})
         if name not in ("validation", "test"):
             raise ConfigError(f"unknown stage `{name}`; expected validation, test or all")
         if self.split is None:
             raise ConfigError(f"stage `{name}` needs a split; this pipeline only serves")
-        fit: Interactions = self.split.fit_data(name)  # type: ignore[arg-type]
+        fit = FitData(self.split.fit_data(name).matrix())  # type: ignore[arg-type]
         truth = Truth.from_interactions(self.split.truth(name), self.dataset.rating_scale)  # type: ignore[arg-type]
-        return self._stage_data(FitData(fit.matrix()), truth.users, truth)
+        # A user with held-out events but no training events cannot be personalised; scoring
+        # them would measure the fallback, not the model. They are left out and counted.
+        cold = fit.history_length[truth.users] == 0
+        if cold.any():
+            warnings.warn(
+                f"{name}: {int(cold.sum())} users have held-out events but no training events "
+                "and are not evaluated",
+                DataWarning,
+                stacklevel=2,
+            )
+            truth = truth.take(np.flatnonzero(~cold))
+        counts = {
+            "evaluated users": truth.n_users,
+            "users without held-out events": self.dataset.n_users - truth.n_users - int(cold.sum()),
+            "users without training events": int(cold.sum()),
+        }
+        return self._stage_data(fit, truth.users, truth, counts)
 
     def candidates(self, stage: str, model: Model) -> CandidateSet:
         """Top-``max_pool`` candidates of ``model`` for the stage's users (cached)."""

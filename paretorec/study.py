@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from paretorec.config import ExperimentConfig
-from paretorec.data import DATASETS, Dataset, Split, holdout_split, load_dataset
+from paretorec.data import DATASETS, Dataset, Split, load_dataset, make_split
 from paretorec.errors import ConfigError
 from paretorec.metrics import MetricRef, parse_metric
 from paretorec.models import MODELS
@@ -103,9 +103,8 @@ class Study:
     def prepare(cls, config: ExperimentConfig, data_dir: str | os.PathLike[str] | None) -> Study:
         """Plan (fast checks), load the dataset, split it."""
         p = plan(config)
-        dataset = load_dataset(config.data.dataset, data_dir)
-        s = config.split
-        split = holdout_split(dataset.interactions, s.test, s.validation, s.seed)
+        dataset = load_dataset(config.data, data_dir)
+        split = make_split(dataset.interactions, config.split)
         return cls(p, dataset, split)
 
     def _max_cost(self) -> float:

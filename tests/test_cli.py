@@ -83,7 +83,7 @@ def test_select_prints_the_point_and_why(tuned, capsys, args, expect):
     assert code == 0, err
     assert "chosen: trial" in out and expect in out and "validation" in out
     point = load_point(out_file)
-    assert point.dataset == "ml-100k" and point.k == 10
+    assert point.data.dataset == "ml-100k" and point.k == 10
     assert set(point.values) == {"validation", "test"}
 
 

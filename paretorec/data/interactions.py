@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from paretorec.data.cleaning import CleaningReport
+
 
 @dataclass(frozen=True, eq=False)
 class Interactions:
@@ -104,6 +106,8 @@ class Dataset:
         checksum: ``sha256:...`` over the source files (or the generator's parameters).
         items: Per-item table (index = item code), e.g. titles; may be empty.
         users: Per-user table (index = user code); may be empty.
+        item_tags: Tags or words per item (content features), or None.
+        cleaning: What cleaning dropped, rule by rule (None for generated data).
     """
 
     name: str
@@ -115,6 +119,8 @@ class Dataset:
     checksum: str
     items: pd.DataFrame = field(default_factory=pd.DataFrame)
     users: pd.DataFrame = field(default_factory=pd.DataFrame)
+    item_tags: ItemFeatures | None = None
+    cleaning: CleaningReport | None = None
 
     @property
     def n_users(self) -> int:

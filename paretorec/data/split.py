@@ -2,6 +2,11 @@
 
 ``validation`` stage: fit on ``train``, score on ``validation``.
 ``test`` stage: fit on ``train + validation``, score on ``test``.
+
+Methods (validation is always carved from what test leaves, the same way):
+- ``holdout``: each user's events shuffled (seeded); a fraction or a count of them held out.
+- ``temporal``: one global cutoff in time; everything after it is held out.
+- ``leave_last``: each user's last n events by time (ties: file order) held out.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ from typing import Literal
 
 import numpy as np
 
+from paretorec.config import SplitConfig
 from paretorec.data.interactions import Interactions
-from paretorec.errors import ConfigError
+from paretorec.errors import ConfigError, DataError
 
 Stage = Literal["validation", "test"]
 STAGES: tuple[Stage, ...] = ("validation", "test")
@@ -35,48 +41,121 @@ class Split:
         return self.validation if stage == "validation" else self.test
 
 
-def _holdout_counts(n: np.ndarray, fraction: float) -> np.ndarray:
-    """Per-user number of held-out events: round(fraction*n), at least 1 while 1 stays behind."""
-    k = np.floor(fraction * n + 0.5).astype(np.int64)
-    k = np.where((k == 0) & (n >= 2) & (fraction > 0), 1, k)
+def _per_user_counts(n: np.ndarray, amount: float | int) -> np.ndarray:
+    """Held-out events per user: a count, or round(fraction * n) and at least 1; one event
+    always stays behind."""
+    if isinstance(amount, int | np.integer) and not isinstance(amount, bool):
+        k = np.full(n.shape, int(amount), dtype=np.int64)
+    else:
+        k = np.floor(amount * n + 0.5).astype(np.int64)
+        k = np.where((k == 0) & (n >= 2) & (amount > 0), 1, k)
     return np.minimum(k, np.maximum(n - 1, 0))
 
 
+def _rank_within_user(user: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Position of each event within its user when sorted by ``key``, and per-user counts."""
+    order = np.lexsort((np.arange(len(user)), key, user))
+    counts = np.bincount(user, minlength=int(user.max()) + 1 if len(user) else 0)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.empty(len(user), dtype=np.int64)
+    position[order] = np.arange(len(user)) - starts[user[order]]
+    return position, counts
+
+
+def _split_by_position(
+    inter: Interactions,
+    position: np.ndarray,
+    counts: np.ndarray,
+    test: float | int,
+    validation: float | int,
+    from_end: bool,
+) -> Split:
+    """Hold out the first (or last) events of each user in ``position`` order."""
+    pos = counts[inter.user] - 1 - position if from_end else position
+    n_test = _per_user_counts(counts, test)
+    n_val = _per_user_counts(counts - n_test, validation)
+    cut_test = n_test[inter.user]
+    is_test = pos < cut_test
+    is_val = (pos >= cut_test) & (pos < cut_test + n_val[inter.user])
+    return Split(inter.take(~(is_test | is_val)), inter.take(is_val), inter.take(is_test))
+
+
 def holdout_split(
-    inter: Interactions, test: float = 0.2, validation: float = 0.2, seed: int = 42
+    inter: Interactions, test: float | int = 0.2, validation: float | int = 0.2, seed: int = 42
 ) -> Split:
     """Seeded per-user random holdout.
 
-    Each user's events are shuffled; ``test`` of them go to test, then ``validation`` of the
-    remainder go to validation, the rest to train. A user with a single event keeps it in train.
-
     Args:
         inter: All events.
-        test: Fraction of each user's events held out for test, in [0, 1).
-        validation: Fraction of each user's remaining events held out for validation, in [0, 1).
+        test: Fraction (0 < x < 1) or count (>= 1) of each user's events held out for test.
+        validation: The same for validation, of each user's remaining events.
         seed: Seed of the shuffle.
 
     Returns:
-        The split; identical for identical input and seed.
+        The split; identical for identical input and seed. A user with one event keeps it in
+        train.
     """
     for name, value in [("test", test), ("validation", validation)]:
-        if not 0.0 <= value < 1.0:
-            raise ConfigError(f"`0 <= split.{name} < 1` must hold, got {name}={value}")
-    rng = np.random.default_rng(seed)
-    key = rng.random(len(inter))
-    order = np.lexsort((key, inter.user))
-    counts = inter.user_counts()
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    position = np.empty(len(inter), dtype=np.int64)
-    position[order] = np.arange(len(inter)) - starts[inter.user[order]]
+        is_count = isinstance(value, int | np.integer) and not isinstance(value, bool)
+        if (is_count and value < 1) or (not is_count and not 0.0 <= value < 1.0):
+            raise ConfigError(
+                f"`0 <= split.{name} < 1` or a count >= 1 must hold, got {name}={value}"
+            )
+    key = np.random.default_rng(seed).random(len(inter))
+    position, counts = _rank_within_user(inter.user, key)
+    return _split_by_position(inter, position, counts, test, validation, from_end=False)
 
-    n_test = _holdout_counts(counts, test)
-    n_val = _holdout_counts(counts - n_test, validation)
-    pos_test = n_test[inter.user]
-    is_test = position < pos_test
-    is_val = (position >= pos_test) & (position < pos_test + n_val[inter.user])
-    return Split(
-        train=inter.take(~(is_test | is_val)),
-        validation=inter.take(is_val),
-        test=inter.take(is_test),
-    )
+
+def leave_last_split(inter: Interactions, test: int = 1, validation: int = 1) -> Split:
+    """Each user's last ``test`` events by time to test, the ``validation`` before to validation."""
+    if inter.timestamp is None:
+        raise DataError("split method leave_last needs timestamps; the data has none")
+    position, counts = _rank_within_user(inter.user, inter.timestamp)
+    return _split_by_position(inter, position, counts, test, validation, from_end=True)
+
+
+def _cutoff(times: np.ndarray, fraction: float) -> int:
+    """The time after which ``fraction`` of the events lie (ties stay before the cutoff)."""
+    ordered = np.sort(times)
+    keep = int(np.ceil((1.0 - fraction) * len(ordered)))
+    return int(ordered[max(keep, 1) - 1])
+
+
+def temporal_split(
+    inter: Interactions,
+    test: float = 0.2,
+    validation: float = 0.2,
+    test_cutoff: int | None = None,
+    validation_cutoff: int | None = None,
+) -> Split:
+    """One global cutoff: events after it are test; validation is cut from the rest the same way.
+
+    Every train event is no later than every validation event, and those no later than every
+    test event.
+    """
+    if inter.timestamp is None:
+        raise DataError("split method temporal needs timestamps; the data has none")
+    t = inter.timestamp
+    t_cut = _cutoff(t, test) if test_cutoff is None else int(test_cutoff)
+    is_test = t > t_cut
+    rest = t[~is_test]
+    if not len(rest):
+        raise DataError(f"temporal split: no event at or before the test cutoff {t_cut}")
+    v_cut = _cutoff(rest, validation) if validation_cutoff is None else int(validation_cutoff)
+    if v_cut > t_cut:
+        raise ConfigError(
+            f"[split] `validation_cutoff <= test_cutoff` must hold, got {v_cut} > {t_cut}"
+        )
+    is_val = ~is_test & (t > v_cut)
+    return Split(inter.take(~(is_test | is_val)), inter.take(is_val), inter.take(is_test))
+
+
+def make_split(inter: Interactions, cfg: SplitConfig) -> Split:
+    """The split a config asks for."""
+    if cfg.method == "temporal":
+        return temporal_split(
+            inter, cfg.test, cfg.validation, cfg.test_cutoff, cfg.validation_cutoff
+        )
+    if cfg.method == "leave_last":
+        return leave_last_split(inter, int(cfg.test), int(cfg.validation))
+    return holdout_split(inter, cfg.test, cfg.validation, cfg.seed)

@@ -15,8 +15,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from paretorec.config import DataConfig
 from paretorec.data.interactions import Dataset, Interactions, ItemFeatures
 from paretorec.errors import ConfigError
+
+SYNTHETIC_PARAMS = ("n_users", "n_items", "n_interactions", "n_genres", "min_per_user", "seed")
 
 
 def generate(
@@ -116,3 +119,14 @@ def generate(
         checksum="sha256:" + checksum,
         items=pd.DataFrame({"item": np.arange(1, n_items + 1)}),
     )
+
+
+def load_synthetic(cfg: DataConfig, data_dir: object = None) -> Dataset:
+    """The registry's ``synthetic`` dataset, sized by ``[data.synthetic]`` if given."""
+    params = dict(cfg.synthetic or {})
+    unknown = sorted(set(params) - set(SYNTHETIC_PARAMS))
+    if unknown:
+        raise ConfigError(
+            f"[data.synthetic] unknown key `{unknown[0]}`; expected {', '.join(SYNTHETIC_PARAMS)}"
+        )
+    return generate(**params)

@@ -8,6 +8,7 @@ values, the resumed run asks for exactly the points the uninterrupted run would 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -90,13 +91,17 @@ def _metadata(study: Study, status: str, extra: dict[str, Any]) -> dict[str, Any
             "users": study.dataset.n_users,
             "items": study.dataset.n_items,
             "interactions": len(study.dataset.interactions),
+            "cleaning": [] if study.dataset.cleaning is None else study.dataset.cleaning.lines(),
         },
         "split": {
-            **study.config.split.__dict__,
+            **dataclasses.asdict(study.config.split),
             "sizes": {
                 "train": len(study.split.train),
                 "validation": len(study.split.validation),
                 "test": len(study.split.test),
+            },
+            "users": {
+                stage: study.pipeline.stage(stage).counts for stage in ("validation", "test")
             },
         },
         "k": study.config.evaluation.k,

@@ -76,7 +76,7 @@ def choose(
     point = OperatingPoint(
         candidate=Candidate.from_values(view.params(int(row["trial"]))),
         k=config.evaluation.k,
-        dataset=view.meta["dataset"]["name"],
+        data=config.data,
         dataset_checksum=view.meta["dataset"]["checksum"],
         split=config.split,
         seed=config.search.seed,

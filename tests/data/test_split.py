@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from paretorec.data import holdout_split
+from paretorec.config import SplitConfig
+from paretorec.data import holdout_split, make_split
+from paretorec.data.interactions import Interactions
+from paretorec.data.split import leave_last_split, temporal_split
 from paretorec.errors import ConfigError
 
 
@@ -57,3 +62,73 @@ def test_single_event_users_stay_in_train(small):
 def test_bad_fractions_are_config_errors(small, test, val):
     with pytest.raises(ConfigError, match="must hold"):
         holdout_split(small.interactions, test, val, 0)
+
+
+def test_holdout_counts_per_user(ml100k):
+    s = holdout_split(ml100k.interactions, 3, 2, 1)
+    assert np.all(s.test.user_counts() == 3) and np.all(s.validation.user_counts() == 2)
+
+
+def test_temporal_split_never_trains_on_the_future(ml100k):
+    s = temporal_split(ml100k.interactions, 0.2, 0.1)
+    assert s.train.timestamp.max() <= s.validation.timestamp.min()
+    assert s.validation.timestamp.max() <= s.test.timestamp.min()
+    assert s.train.timestamp.max() < s.test.timestamp.min()
+    assert abs(len(s.test) / len(ml100k.interactions) - 0.2) < 0.01
+    # explicit cutoffs
+    t = int(np.median(ml100k.interactions.timestamp))
+    s2 = temporal_split(ml100k.interactions, test_cutoff=t, validation_cutoff=t - 86400)
+    assert s2.test.timestamp.min() > t >= s2.validation.timestamp.max()
+
+
+def test_leave_last_holds_out_each_users_latest_events(ml100k):
+    s = leave_last_split(ml100k.interactions, 2, 1)
+    assert np.all(s.test.user_counts() == 2) and np.all(s.validation.user_counts() == 1)
+    last_train = np.full(ml100k.n_users, -1)
+    np.maximum.at(last_train, s.train.user, s.train.timestamp)
+    first_test = np.full(ml100k.n_users, np.iinfo(np.int64).max)
+    np.minimum.at(first_test, s.test.user, s.test.timestamp)
+    assert np.all(last_train <= first_test)  # per user: nothing in train after the test events
+
+
+def test_temporal_methods_need_timestamps(small):
+    inter = small.interactions
+    bare = Interactions(inter.user, inter.item, inter.rating, None, inter.n_users, inter.n_items)
+    for cfg in (
+        SplitConfig(method="temporal"),
+        SplitConfig(method="leave_last", test=1, validation=1),
+    ):
+        with pytest.raises(Exception, match="needs timestamps"):
+            make_split(bare, cfg)
+
+
+@st.composite
+def _interactions(draw):
+    n_users = draw(st.integers(1, 8))
+    n_items = draw(st.integers(2, 12))
+    pairs = draw(
+        st.sets(
+            st.tuples(st.integers(0, n_users - 1), st.integers(0, n_items - 1)),
+            min_size=1,
+            max_size=60,
+        )
+    )
+    pairs = sorted(pairs)
+    times = draw(st.lists(st.integers(0, 50), min_size=len(pairs), max_size=len(pairs)))
+    user = np.array([p[0] for p in pairs], dtype=np.int32)
+    item = np.array([p[1] for p in pairs], dtype=np.int32)
+    return Interactions(user, item, None, np.array(times, dtype=np.int64), n_users, n_items)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_interactions(), st.sampled_from(["holdout", "temporal", "leave_last"]))
+def test_every_split_partitions_without_leakage(inter, method):
+    amount = 1 if method == "leave_last" else 0.3
+    s = make_split(inter, SplitConfig(method=method, test=amount, validation=amount, seed=3))
+    parts = [_pairs(s.train), _pairs(s.validation), _pairs(s.test)]
+    assert sum(map(len, parts)) == len(inter)
+    assert set().union(*parts) == _pairs(inter)
+    if method == "temporal" and len(s.test) and len(s.train):
+        assert s.train.timestamp.max() < s.test.timestamp.min()
+    if method != "temporal":  # per-user methods keep at least one training event per user
+        assert set(np.unique(s.train.user)) == set(np.unique(inter.user))
