@@ -1,7 +1,10 @@
 """Metrics by name (``ndcg@10``, ``satisfaction@10``, ``cost``, ...) over a stage's lists.
 
-Each metric declares its direction once; objectives read it from here. Per-user metrics are
-averaged over the users that have a value, and the count is reported with the mean.
+Each metric declares its direction once, and its best and worst values where it has natural
+ones (they anchor hypervolume normalisation); objectives read them from here. Per-user metrics
+are averaged over the users that have a value, and the count is reported with the mean.
+Definitions and conventions live in the kernel modules: ``ranking`` (ranx's conventions),
+``rating``, ``beyond``, ``popularity``, ``calibration``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Literal
 import numpy as np
 
 from paretorec.errors import ConfigError
-from paretorec.metrics import beyond, ranking, rating
+from paretorec.metrics import beyond, calibration, popularity, ranking, rating
 from paretorec.metrics.reference import Reference
 from paretorec.metrics.truth import Judged, Truth
 from paretorec.registry import Registry
@@ -57,6 +60,11 @@ class ListContext:
     @property
     def similarity(self) -> ItemSimilarity:
         return self.reference.similarity
+
+    @property
+    def n_relevant(self) -> np.ndarray:
+        """``(n,)`` held-out items per user; warns once per truth when some user has none."""
+        return self.truth.n_relevant_checked()
 
     def take(self, rows: np.ndarray) -> ListContext:
         """The same lists restricted to (or resampled by) ``rows`` of the users."""
@@ -116,13 +124,43 @@ def _add(
     METRICS.add(name, Metric(name, direction, at_k, best, worst, fn, description, deterministic))
 
 
-_add("precision", "max", lambda c, k: ranking.precision(c.judged.hit, k),
+def _accuracy(kernel: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> MetricFn:
+    return lambda c, k: kernel(c.judged.hit, c.n_relevant, k)
+
+
+def _serendipity(c: ListContext, k: int) -> np.ndarray:
+    expected = c.reference.popular_unseen(k)
+    return beyond.serendipity(c.judged.hit, c.lists, expected, c.n_relevant, k)
+
+
+def _miscalibration(c: ListContext, k: int) -> np.ndarray:
+    weights, profile = c.reference.genre_weights, c.reference.user_genres()
+    if weights is None or profile is None:
+        c.reference.warn_once("no-genres", "miscalibration needs item genres; none loaded (NaN)")
+        return np.full(len(c.lists), np.nan)
+    values = calibration.miscalibration(c.lists, weights, profile, k)
+    if np.isnan(values).any():
+        c.reference.warn_once(
+            "no-genre-history",
+            f"{int(np.isnan(values).sum())} users have no genre in their training history; "
+            "miscalibration leaves them out (NaN)",
+        )
+    return values
+
+
+_add("precision", "max", _accuracy(ranking.precision),
      "share of the top-k that is held out for the user")
-_add("recall", "max", lambda c, k: ranking.recall(c.judged.hit, c.truth.n_relevant, k),
+_add("recall", "max", _accuracy(ranking.recall),
      "share of the user's held-out items found in the top-k")
-_add("ndcg", "max", lambda c, k: ranking.ndcg(c.judged.hit, c.truth.n_relevant, k),
+_add("f1", "max", _accuracy(ranking.f1),
+     "harmonic mean of precision@k and recall@k")
+_add("ndcg", "max", _accuracy(ranking.ndcg),
      "binary-gain NDCG: held-out items near the top")
-_add("hit", "max", lambda c, k: ranking.hit_rate(c.judged.hit, k),
+_add("map", "max", _accuracy(ranking.average_precision),
+     "mean average precision: precision at each held-out item's rank, over all held-out items")
+_add("mrr", "max", _accuracy(ranking.reciprocal_rank),
+     "mean reciprocal rank of the first held-out item in the top-k")
+_add("hit", "max", _accuracy(ranking.hit_rate),
      "share of users with at least one held-out item in the top-k")
 _add("satisfaction", "max",
      lambda c, k: rating.satisfaction(
@@ -130,10 +168,25 @@ _add("satisfaction", "max",
      "rating-aware signed NDCG: liked items count, disliked ones subtract")
 _add("ild", "max", lambda c, k: beyond.ild(c.lists, c.similarity, k),
      "intra-list diversity: mean genre dissimilarity of the pairs in a list")
+_add("ild_cooc", "max", lambda c, k: beyond.ild_cooc(c.lists, c.reference.user_bits, k),
+     "intra-list diversity: mean co-occurrence (training users) dissimilarity of the pairs")
 _add("novelty", "max", lambda c, k: beyond.novelty(c.lists, c.info, k),
      "mean self-information (bits) of recommended items", best=None)
 _add("coverage", "max", lambda c, k: beyond.coverage(c.lists, c.n_items, k),
      "share of the catalogue recommended to someone")
+_add("serendipity", "max", _serendipity,
+     "share of the top-k that is held out and not in the user's most-popular-unseen top-k")
+_add("gini", "min", lambda c, k: popularity.gini(c.lists, c.n_items, k),
+     "Gini index of catalogue exposure: 0 even, 1 one item gets every slot", best=0.0, worst=1.0)
+_add("arp", "min", lambda c, k: beyond.slot_mean(c.lists, c.reference.item_counts, k),
+     "average recommendation popularity: mean training users of recommended items",
+     best=0.0, worst=None)
+_add("aplt", "max",
+     lambda c, k: beyond.slot_mean(c.lists, c.reference.long_tail.astype(np.float64), k),
+     "average share of each list outside the short head (top 20% of items by popularity)")
+_add("miscalibration", "min", _miscalibration,
+     "Steck's KL of the list's genre mix from the user's history (alpha = 0.01), nats",
+     best=0.0, worst=float(np.log(1.0 / calibration.ALPHA)))
 _add("cost", "min", lambda c, k: c.ops.astype(np.float64),
      "operations per request to score candidates and re-rank (deterministic)",
      at_k=False, best=0.0, worst=None)
@@ -143,7 +196,7 @@ _add("ms_per_user", "min", lambda c, k: c.ms_per_user,
 
 # fmt: on
 
-_NAME = re.compile(r"^([a-z_]+)(?:@(\d+))?$")
+_NAME = re.compile(r"^([a-z][a-z0-9_]*)(?:@(\d+))?$")
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,18 @@
-"""Beyond-accuracy metrics: intra-list diversity, novelty, catalogue coverage."""
+"""Beyond-accuracy metrics: intra-list diversity, novelty, catalogue coverage, serendipity.
+
+Every kernel reads the first k slots of ``(n, K)`` lists; ``-1`` slots are empty and never count.
+A k above the list width reads the whole list. Averages over a list's items (ILD, novelty) are
+over its filled slots; serendipity, like precision, divides by k.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from paretorec.rerank.similarity import ItemSimilarity
+
+ILD_BLOCK_BYTES = 32 << 20  # gathered user bitsets per block of users in ``ild_cooc``
 
 
 def self_information(item_users: np.ndarray, n_users: int) -> np.ndarray:
@@ -15,13 +23,30 @@ def self_information(item_users: np.ndarray, n_users: int) -> np.ndarray:
     return -np.log2((np.asarray(item_users, dtype=np.float64) + 1.0) / (n_users + 1.0))
 
 
+def slot_mean(lists: np.ndarray, item_values: np.ndarray, k: int) -> np.ndarray:
+    """``(n,)`` mean of an item-level value over the filled slots of the first k (NaN if none).
+
+    Args:
+        lists: ``(n, K)`` item codes, ``-1`` for empty slots.
+        item_values: ``(n_items,)`` the value of each item.
+        k: Cut-off.
+    """
+    top = lists[:, :k]
+    valid = top >= 0
+    total = np.where(valid, item_values[np.where(valid, top, 0)], 0.0).sum(axis=1)
+    count = valid.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
 def ild(lists: np.ndarray, similarity: ItemSimilarity, k: int) -> np.ndarray:
     """``(n,)`` mean ``1 - sim`` over the pairs of items in the first k slots (NaN below 2)."""
     top = lists[:, :k]
     first, second = np.triu_indices(top.shape[1], 1)
     valid = top >= 0
     profile = similarity.profile.take(top, mode="clip")
-    sims = similarity.table[profile[:, first], profile[:, second]]  # (n, pairs)
+    # float32 table, float64 sums: a list's value must not move with its number of pairs
+    sims = similarity.table[profile[:, first], profile[:, second]].astype(np.float64)
     pair = valid[:, first] & valid[:, second]
     n_pairs = pair.sum(axis=1)
     total = np.where(pair, 1.0 - sims, 0.0).sum(axis=1)
@@ -29,17 +54,86 @@ def ild(lists: np.ndarray, similarity: ItemSimilarity, k: int) -> np.ndarray:
         return np.where(n_pairs > 0, total / n_pairs, np.nan)
 
 
-def novelty(lists: np.ndarray, info: np.ndarray, k: int) -> np.ndarray:
-    """``(n,)`` mean self-information (bits) of the items in the first k slots."""
+def user_bits(item_users: sp.csr_matrix) -> np.ndarray:
+    """``(n_items, ceil(n_users / 64))`` uint64: bit u of row i is set when user u has item i.
+
+    A packed bitset is ``n_items * n_users / 8`` bytes (0.7 MB for ml-latest-small), and the
+    co-occurrence of two items is one AND and a popcount over their rows.
+
+    Args:
+        item_users: ``(n_items, n_users)`` CSR whose stored entries mark interactions.
+    """
+    n_items, n_users = item_users.shape
+    bits = np.zeros((n_items, (n_users + 63) // 64), dtype=np.uint64)
+    item = np.repeat(np.arange(n_items), np.diff(item_users.indptr))
+    user = item_users.indices.astype(np.uint64)
+    np.bitwise_or.at(bits, (item, user >> np.uint64(6)), np.uint64(1) << (user & np.uint64(63)))
+    return bits
+
+
+def ild_cooc(lists: np.ndarray, bits: np.ndarray, k: int) -> np.ndarray:
+    """``(n,)`` mean ``1 - cos(i, j)`` over the pairs of the first k slots (NaN below 2 items).
+
+    ``cos(i, j) = |U_i ∩ U_j| / sqrt(|U_i| |U_j|)`` with ``U_i`` the training users of item i
+    (0 when either has none): the cosine of the item columns of the binary training matrix.
+    Only the pairs inside the lists are computed, each as the popcount of two ANDed bitsets.
+
+    Args:
+        lists: ``(n, K)`` item codes, ``-1`` for empty slots.
+        bits: ``(n_items, words)`` from ``user_bits`` of the training matrix's columns.
+        k: Cut-off.
+    """
     top = lists[:, :k]
     valid = top >= 0
-    total = np.where(valid, info[np.where(valid, top, 0)], 0.0).sum(axis=1)
-    count = valid.sum(axis=1)
+    first, second = np.triu_indices(top.shape[1], 1)
+    pair = valid[:, first] & valid[:, second]
+    items = np.where(valid, top, 0)
+    size = np.bitwise_count(np.take(bits, items, axis=0)).sum(axis=2, dtype=np.int64)  # |U_i|
+    norm = np.sqrt((size[:, first] * size[:, second]).astype(np.float64))
+    shared = np.empty(pair.shape, dtype=np.int64)
+    per_user = bits.itemsize * max(bits.shape[1], 1) * max(len(first), 1)
+    block = max(1, ILD_BLOCK_BYTES // per_user)
+    for lo in range(0, len(top), block):  # blocks of users bound the gathered bitsets' memory
+        both = np.take(bits, items[lo : lo + block, first], axis=0)  # (b, pairs, words)
+        both &= np.take(bits, items[lo : lo + block, second], axis=0)
+        shared[lo : lo + block] = np.bitwise_count(both).sum(axis=2, dtype=np.int64)
+    cos = np.divide(shared, norm, out=np.zeros(norm.shape), where=norm > 0)
+    n_pairs = pair.sum(axis=1)
+    total = np.where(pair, 1.0 - cos, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan)
+        return np.where(n_pairs > 0, total / n_pairs, np.nan)
+
+
+def novelty(lists: np.ndarray, info: np.ndarray, k: int) -> np.ndarray:
+    """``(n,)`` mean self-information (bits) of the items in the first k slots."""
+    return slot_mean(lists, info, k)
 
 
 def coverage(lists: np.ndarray, n_items: int, k: int) -> float:
     """Share of the catalogue that appears in at least one user's first k slots."""
     top = lists[:, :k]
     return float(np.count_nonzero(np.bincount(top[top >= 0], minlength=n_items)) / n_items)
+
+
+def serendipity(
+    hit: np.ndarray, lists: np.ndarray, expected: np.ndarray, n_relevant: np.ndarray, k: int
+) -> np.ndarray:
+    """``(n,)`` share of the first k slots that is relevant and unexpected.
+
+    Ge, Delgado-Battenfeld & Jannach (2010), "Beyond accuracy: evaluating recommender systems by
+    coverage and serendipity", RecSys: ``|UNEXP ∩ USEFUL| / N`` with ``UNEXP`` the list minus
+    what a primitive model recommends; the popularity baseline as that model follows Kaminskas &
+    Bridge (2016), "Diversity, serendipity, novelty, and coverage", ACM TiiS 7(1). Here USEFUL
+    is "held out for the user" and N is k, as for precision (empty slots are not serendipitous).
+
+    Args:
+        hit: ``(n, K)`` True where the slot's item is held out for the user.
+        lists: ``(n, K)`` item codes, ``-1`` for empty slots.
+        expected: ``(n, k)`` the primitive model's top k for each user (``-1`` pads).
+        n_relevant: ``(n,)`` held-out items per user; users without any get NaN.
+        k: Cut-off.
+    """
+    top = lists[:, :k]
+    obvious = (top[:, :, None] == expected[:, None, :k]).any(axis=2)
+    found = np.count_nonzero(hit[:, :k] & ~obvious, axis=1)
+    return np.where(n_relevant > 0, found / k, np.nan)

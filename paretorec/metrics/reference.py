@@ -1,12 +1,15 @@
 """What beyond-accuracy metrics compare lists with: the training side of a stage.
 
-Item-level quantities (popularity, self-information, the long tail) are computed once per stage
-and shared by every evaluation; user-level ones are row-aligned with the evaluated users and
-follow them through ``take`` (bootstrap resamples, user segments).
+Item-level quantities (popularity, self-information, the long tail, genre weights) are computed
+once per stage and shared by every evaluation; user-level ones (the popularity baseline's lists,
+genre profiles) are row-aligned with the evaluated users and follow them through ``take``
+(bootstrap resamples, user segments) without being recomputed.
 """
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -14,7 +17,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from paretorec.metrics.beyond import self_information
+from paretorec.errors import DataWarning
+from paretorec.metrics.beyond import self_information, user_bits
+from paretorec.metrics.calibration import genre_weights, user_genres
+from paretorec.metrics.popularity import long_tail_mask
 from paretorec.rerank.similarity import ItemSimilarity
 
 
@@ -34,12 +40,25 @@ class Reference:
     similarity: ItemSimilarity
     item_features: sp.csr_matrix | None = None
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    _rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def _item_level(self, key: str, make: Any) -> Any:
+    def _item_level(self, key: str, make: Callable[[], Any]) -> Any:
         """Item-level values shared with every ``take`` of this reference."""
         if key not in self._shared:
             self._shared[key] = make()
         return self._shared[key]
+
+    def _row_level(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """``(n, ...)`` values row-aligned with ``users``; a ``take`` takes their rows."""
+        if key not in self._rows:
+            self._rows[key] = make()
+        return self._rows[key]
+
+    def warn_once(self, key: str, message: str) -> None:
+        """A DataWarning, once per stage (shared with every ``take``), not per evaluation."""
+        if not self._shared.get(f"warned:{key}"):
+            self._shared[f"warned:{key}"] = True
+            warnings.warn(message, DataWarning, stacklevel=3)
 
     @property
     def n_items(self) -> int:
@@ -61,13 +80,78 @@ class Reference:
             "info", lambda: self_information(self.item_counts, self.n_train_users)
         )
 
+    @property
+    def user_bits(self) -> np.ndarray:
+        """``(n_items, ceil(n_train_users / 64))`` uint64 bitset of each item's training users."""
+        return self._item_level("user_bits", lambda: user_bits(self.X.T.tocsr()))
+
+    @property
+    def long_tail(self) -> np.ndarray:
+        """``(n_items,)`` True for items outside the short head (see ``metrics.popularity``)."""
+        return self._item_level("long_tail", lambda: long_tail_mask(self.item_counts))
+
+    @property
+    def popularity_order(self) -> np.ndarray:
+        """``(n_items,)`` items by training users, most first; ties by lower item code."""
+        return self._item_level(
+            "popularity_order", lambda: np.argsort(-self.item_counts, kind="stable")
+        )
+
+    @property
+    def genre_weights(self) -> np.ndarray | None:
+        """``(n_items, n_genres)`` genre flags scaled to sum to 1 per item, or None."""
+        if self.item_features is None:
+            return None
+        return self._item_level("genre_weights", lambda: genre_weights(self.item_features))
+
     @cached_property
     def history_length(self) -> np.ndarray:
         """``(n,)`` training items of each evaluated user."""
         return np.diff(self.X.indptr)[self.users]
 
+    def user_genres(self) -> np.ndarray | None:
+        """``(n, n_genres)`` each evaluated user's training genre distribution, or None."""
+        weights = self.genre_weights
+        if weights is None:
+            return None
+        return self._row_level("user_genres", lambda: user_genres(self.X[self.users], weights))
+
+    def popular_unseen(self, k: int) -> np.ndarray:
+        """``(n, k)`` the popularity baseline: the k most popular items each user has not seen.
+
+        Ties in popularity go to the lower item code; ``-1`` pads when fewer than k are left.
+        """
+        return self._row_level(f"popular_unseen@{k}", lambda: self._popular_unseen(k))
+
+    def _popular_unseen(self, k: int) -> np.ndarray:
+        # With a user's seen items at popularity ranks r_0 < r_1 < ... , the j-th unseen rank is
+        # j + #{t : r_t - t <= j}; r_t - t never decreases, so one searchsorted per (user, j)
+        # over all users' keys answers it without a loop or a dense (n, n_items) mask.
+        n_items = self.n_items
+        rank = np.empty(n_items, dtype=np.int64)
+        rank[self.popularity_order] = np.arange(n_items)
+        seen = self.X[self.users]
+        seen.sum_duplicates()  # the rank arithmetic below needs each seen item once
+        counts = np.diff(seen.indptr)
+        row = np.repeat(np.arange(len(self.users), dtype=np.int64), counts)
+        ranks = np.sort(row * n_items + rank[seen.indices]) - row * n_items
+        starts = seen.indptr[:-1].astype(np.int64)
+        shifted = ranks - (np.arange(len(ranks)) - np.repeat(starts, counts))
+        keys = row * (n_items + 1) + shifted
+        j = np.arange(k, dtype=np.int64)
+        query = np.arange(len(self.users), dtype=np.int64)[:, None] * (n_items + 1) + j
+        before = np.searchsorted(keys, query, side="right") - starts[:, None]
+        position = j + before
+        fits = position < n_items
+        return np.where(fits, self.popularity_order[np.minimum(position, n_items - 1)], -1)
+
     def take(self, rows: np.ndarray) -> Reference:
         """The same stage restricted to ``rows`` of the evaluated users (shares item caches)."""
         return Reference(
-            self.X, self.users[rows], self.similarity, self.item_features, self._shared
+            X=self.X,
+            users=self.users[rows],
+            similarity=self.similarity,
+            item_features=self.item_features,
+            _shared=self._shared,
+            _rows={key: values[rows] for key, values in self._rows.items()},
         )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from paretorec.data.interactions import Interactions
+from paretorec.errors import DataWarning
 
 DENSE_LOOKUP_CELLS = 32_000_000  # users x items below which judging uses a dense table
 
@@ -39,6 +42,8 @@ class Truth:
     users: np.ndarray
     matrix: sp.csr_matrix
     rating_scale: tuple[float, float] | None
+    # shared by every ``take`` so a search loop or a bootstrap warns once, not per evaluation
+    _warned: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_interactions(
@@ -56,13 +61,32 @@ class Truth:
     def take(self, rows: np.ndarray) -> Truth:
         """The truth of ``rows`` of the users (a resample may repeat rows)."""
         return Truth(
-            users=self.users[rows], matrix=self.matrix[rows], rating_scale=self.rating_scale
+            users=self.users[rows],
+            matrix=self.matrix[rows],
+            rating_scale=self.rating_scale,
+            _warned=self._warned,
         )
 
     @cached_property
     def n_relevant(self) -> np.ndarray:
         """``(n,)`` number of held-out items per user."""
         return np.diff(self.matrix.indptr)
+
+    def n_relevant_checked(self) -> np.ndarray:
+        """``n_relevant``, warning (once per truth and its ``take``s) when a user has none.
+
+        Metrics that need held-out items give such users NaN and the aggregate leaves them out.
+        """
+        empty = int(np.count_nonzero(self.n_relevant == 0))
+        if empty and not self._warned.get("empty"):
+            self._warned["empty"] = True
+            warnings.warn(
+                f"{empty} of {self.n_users} users have no held-out items; accuracy metrics "
+                "leave them out (NaN)",
+                DataWarning,
+                stacklevel=3,
+            )
+        return self.n_relevant
 
     @cached_property
     def _keys(self) -> np.ndarray:
