@@ -5,7 +5,7 @@ against baselines measured in the same process:
   - a cached evaluation (model fitted, only re-rank + metrics) against a refit evaluation;
   - the vectorised re-rank against a per-user Python loop computing the same lists.
 
-    python experiments/bench_spine.py [--data-dir DIR] [--points 60] [--out results/bench/spine.json]
+    python experiments/bench_spine.py [--data-dir DIR] [--points 60]
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def main() -> None:
         "nsga2_20x10_wall_seconds": round(wall, 2),
         "nsga2_20x10_evaluations": len(frame),
         "nsga2_20x10_fits": fresh.pipeline.fits,
-        "note": "an evaluation scores one point on validation AND test (two re-ranks, two metric passes)",
+        "note": "an evaluation scores one point on validation AND test "
+        "(two re-ranks, two metric passes)",
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")

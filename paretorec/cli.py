@@ -1,4 +1,4 @@
-"""Command line: ``paretorec tune | select | plot | report | recommend | data``.
+"""Command line: ``paretorec tune | select | plot | report | recommend | check | data``.
 
 User mistakes (a ParetoRecError or a usage error) print one line and exit with code 2.
 """
@@ -44,20 +44,79 @@ def cli() -> None:
 )
 @DATA_DIR
 @click.option("--resume", is_flag=True, help="Continue the run in --out without repeating work.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Evaluate each generation in N processes on this machine.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Evaluate on an existing Dask distributed cluster (e.g. tcp://host:8786).",
+)
+@click.option(
+    "--warm-start",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="RUN",
+    help="Seed the first population with RUN's front (same space).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def tune(config: Path, out: Path, data_dir: Path | None, resume: bool, quiet: bool) -> None:
+def tune(
+    config: Path,
+    out: Path,
+    data_dir: Path | None,
+    resume: bool,
+    workers: int,
+    scheduler: str | None,
+    warm_start: Path | None,
+    quiet: bool,
+) -> None:
     """Search model hyperparameters and re-rank weights (NSGA-II by default) for CONFIG."""
     from paretorec.optimize import run_search
+    from paretorec.optimize.executors import DaskExecutor, ProcessExecutor
+    from paretorec.optimize.run import front_vectors
     from paretorec.study import Study
 
+    if workers > 1 and scheduler:
+        raise click.UsageError("use either --workers or --scheduler, not both")
     cfg = load_config(config)
     study = Study.prepare(cfg, data_dir)
-    frame = run_search(study, out, resume=resume, progress=not quiet)
+    initial = None if warm_start is None else front_vectors(warm_start, study.space)
+    executor = None
+    if scheduler:
+        executor = DaskExecutor(study.spec(), scheduler)
+    elif workers > 1:
+        executor = ProcessExecutor(study.spec(), workers)
+    frame = run_search(
+        study, out, resume=resume, progress=not quiet, executor=executor, warm_start=initial
+    )
     front = pd.read_csv(out / "front.csv")
     click.echo(
-        f"{len(frame)} evaluations, {len(front)} on the front, {study.pipeline.fits} model fits; "
-        f"wrote {out}/trials.csv, front.csv, history.csv"
+        f"{len(frame)} evaluations, {len(front)} on the front; wrote {out}/trials.csv, "
+        "front.csv, history.csv"
     )
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option(
+    "--data",
+    "source",
+    required=True,
+    metavar="NEW",
+    help="The new data: an experiment config (.toml/.json) or a CSV/Parquet file.",
+)
+@DATA_DIR
+def check(run: Path, source: str, data_dir: Path | None) -> None:
+    """Re-score RUN's chosen point and front on new data: still non-dominated? how far moved?"""
+    from paretorec.report.check import check_run
+
+    for line in check_run(run, source, data_dir).lines:
+        click.echo(line)
 
 
 @cli.command()

@@ -113,9 +113,14 @@ class SplitConfig:
                 )
 
 
+TEST_SCORING = ("every", "front")
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """List length and the metrics recorded for every trial besides the objectives."""
+    """List length, the metrics recorded for every trial besides the objectives, and when test
+    is scored: ``every`` evaluated point (default) or only the final ``front`` (a search that
+    needs only validation objectives runs about twice as fast)."""
 
     k: int = 10
     record: tuple[str, ...] = (
@@ -127,9 +132,16 @@ class EvaluationConfig:
         "coverage@10",
     )
 
+    test_scoring: str = "every"
+
     def __post_init__(self) -> None:
         if not self.k > 0:
             raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
+        if self.test_scoring not in TEST_SCORING:
+            raise ConfigError(
+                f"[evaluation] test_scoring must be one of {', '.join(TEST_SCORING)}, "
+                f"got {self.test_scoring!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -144,18 +156,33 @@ class ObjectiveConfig:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """The multi-objective search: algorithm name, budget and seed."""
+    """The multi-objective search: algorithm, budget, stopping rules and seed.
+
+    The run stops at whichever comes first: ``generations``, ``max_evaluations``,
+    ``max_seconds`` of evaluation wall time, or ``stagnation`` generations in a row without a
+    hypervolume gain. ``weights`` are the fixed objective weights of the ``weighted`` algorithm.
+    """
 
     algorithm: str = "nsga2"
     population: int = 20
     generations: int = 10
     seed: int = 42
+    max_evaluations: int | None = None
+    max_seconds: float | None = None
+    stagnation: int | None = None
+    weights: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
-        for name in ("population", "generations"):
+        for name in ("population", "generations", "max_evaluations", "max_seconds", "stagnation"):
             value = getattr(self, name)
-            if not value > 0:
+            if value is not None and not value > 0:
                 raise ConfigError(f"[search] `{name} > 0` must hold, got {name}={value}")
+        if self.weights is not None and (
+            any(w < 0 for w in self.weights) or not sum(self.weights) > 0
+        ):
+            raise ConfigError(
+                f"[search] weights: non-negative and not all 0 must hold, got {list(self.weights)}"
+            )
 
 
 DEFAULT_OBJECTIVES = (
@@ -167,7 +194,11 @@ DEFAULT_OBJECTIVES = (
 
 @dataclass(frozen=True)
 class ExperimentConfig:
-    """A whole experiment. ``space`` stays a raw table: ``paretorec.space.parse_space`` owns it."""
+    """A whole experiment. ``space`` stays a raw table: ``paretorec.space.parse_space`` owns it.
+
+    ``constraints`` are expressions such as ``"cost <= 2e5"`` or
+    ``"ndcg@10 >= 0.9*best_baseline"`` (``paretorec.objectives.parse_constraint``).
+    """
 
     name: str = "experiment"
     data: DataConfig = field(default_factory=DataConfig)
@@ -175,6 +206,7 @@ class ExperimentConfig:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     objectives: tuple[ObjectiveConfig, ...] = DEFAULT_OBJECTIVES
     search: SearchConfig = field(default_factory=SearchConfig)
+    constraints: tuple[str, ...] = ()
     space: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:

@@ -5,6 +5,7 @@ The sign flip to pymoo's minimisation happens here and only here (``to_min`` / `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,20 +20,16 @@ class Objective:
     """One optimisation target.
 
     Attributes:
-        ref: The metric and its cut-off.
+        name: The metric with its cut-off (``ndcg@10``), or a test problem's ``f1``.
         direction: ``max`` or ``min``.
         best: The ideal value (hypervolume normalisation anchor).
         worst: The reference value: points worse than this add no hypervolume.
     """
 
-    ref: MetricRef
+    name: str
     direction: Direction
     best: float
     worst: float
-
-    @property
-    def name(self) -> str:
-        return self.ref.name
 
     @property
     def sign(self) -> float:
@@ -86,7 +83,7 @@ def make_objective(
             f"objective `{metric}`: `best` must be better than `worst` for direction "
             f"{direction}, got best={best}, worst={worst}"
         )
-    return Objective(ref, direction, float(best), float(worst))  # type: ignore[arg-type]
+    return Objective(ref.name, direction, float(best), float(worst))  # type: ignore[arg-type]
 
 
 def to_min(objectives: Sequence[Objective], values: np.ndarray) -> np.ndarray:
@@ -104,3 +101,71 @@ def normalise(objectives: Sequence[Objective], F: np.ndarray) -> np.ndarray:
     ideal = np.array([o.sign * o.best for o in objectives])
     nadir = np.array([o.sign * o.worst for o in objectives])
     return (np.asarray(F, dtype=np.float64) - ideal) / (nadir - ideal)
+
+
+_CONSTRAINT = re.compile(
+    r"^\s*(?P<metric>[a-z_]+(?:@\d+)?)\s*(?P<sense><=|>=)\s*"
+    r"(?:(?P<factor>[0-9.eE+-]+)\s*\*\s*best_baseline|(?P<bare>best_baseline)|(?P<value>[0-9.eE+-]+))"
+    r"\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric, handed to pymoo as ``G <= 0``.
+
+    Attributes:
+        ref: The constrained metric.
+        sense: ``<=`` or ``>=``.
+        limit: The bound in the metric's units (resolved: ``0.9*best_baseline`` is a number here).
+        text: The expression as written, for messages and reports.
+    """
+
+    ref: MetricRef
+    sense: str
+    limit: float
+    text: str
+
+    def violation(self, value: float) -> float:
+        """pymoo's G: <= 0 when satisfied; a value that could not be computed violates."""
+        if np.isnan(value):
+            return float("inf")
+        return value - self.limit if self.sense == "<=" else self.limit - value
+
+
+@dataclass(frozen=True)
+class ConstraintSpec:
+    """A parsed but unresolved constraint: the limit may still refer to the best baseline."""
+
+    ref: MetricRef
+    sense: str
+    number: float
+    relative: bool
+    text: str
+
+    def resolve(self, best_baseline: float | None = None) -> Constraint:
+        if not self.relative:
+            return Constraint(self.ref, self.sense, self.number, self.text)
+        if best_baseline is None or np.isnan(best_baseline):
+            raise ConfigError(f"constraint `{self.text}`: no baseline value for {self.ref.name}")
+        return Constraint(self.ref, self.sense, self.number * best_baseline, self.text)
+
+
+def parse_constraint(text: str) -> ConstraintSpec:
+    """``"cost <= 2e5"``, ``"ndcg@10 >= 0.9*best_baseline"`` -> a spec to resolve with data."""
+    match = _CONSTRAINT.match(text)
+    if not match:
+        raise ConfigError(
+            f"constraint `{text}` is not of the form `METRIC <= VALUE` or "
+            "`METRIC >= FACTOR*best_baseline`, e.g. `cost <= 2e5`"
+        )
+    ref = parse_metric(match["metric"])
+    if match["value"] is not None:
+        number, relative = match["value"], False
+    else:
+        number, relative = match["factor"] or "1", True
+    try:
+        value = float(number)
+    except ValueError:
+        raise ConfigError(f"constraint `{text}`: `{number}` is not a number") from None
+    return ConstraintSpec(ref, match["sense"], value, relative, text.strip())

@@ -159,6 +159,8 @@ class SearchSpace:
         values: dict[str, Value] = dict(self.fixed)
         for (name, dom), u in zip(self.params, np.clip(x, 0.0, 1.0), strict=True):
             values[name] = dom.decode(float(u))
+        if "model" not in values:  # a space without models (a test problem): nothing conditional
+            return values
         model = values["model"]
         return {n: v for n, v in values.items() if _condition(n) in (None, model)}
 

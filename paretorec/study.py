@@ -1,26 +1,45 @@
 """A study: one experiment config resolved into its space, objectives, data and pipeline.
 
-``Study.prepare`` validates everything that does not need data first, so a typo in a config
-fails in milliseconds, before any dataset is read.
+``plan`` validates everything that does not need data first, so a typo in a config fails in
+milliseconds, before any dataset is read. ``Study`` then binds the plan to data: it measures
+the baselines (every model of the space at its defaults, no re-ranking), anchors the
+hypervolume reference point, resolves constraints, and evaluates search points.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
-from paretorec.config import ExperimentConfig
+import numpy as np
+
+from paretorec.config import ExperimentConfig, SearchConfig
 from paretorec.data import DATASETS, Dataset, Split, load_dataset, make_split
 from paretorec.errors import ConfigError
 from paretorec.metrics import MetricRef, parse_metric
-from paretorec.models import MODELS
-from paretorec.objectives import Objective, make_objective
+from paretorec.models import MODELS, build_model
+from paretorec.objectives import (
+    Constraint,
+    ConstraintSpec,
+    Objective,
+    make_objective,
+    parse_constraint,
+)
+from paretorec.optimize.executors import TargetSpec
 from paretorec.pipeline import Candidate, Pipeline, max_cost
+from paretorec.rerank import RerankWeights
 from paretorec.space import SearchSpace, Value, parse_space
 
 STAGE_PREFIX = {"validation": "val", "test": "test"}
 TIMING = "ms_per_user"
+BASELINE = "popularity"
+# Objectives whose hypervolume reference is the popularity baseline: "better than recommending
+# what is popular" is what a product team means by accuracy or satisfaction worth having.
+BASELINE_ANCHORED = {"precision", "recall", "f1", "ndcg", "map", "mrr", "hit", "satisfaction"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +48,8 @@ class Plan:
 
     config: ExperimentConfig
     space: SearchSpace
-    metrics: tuple[MetricRef, ...]  # objectives first, then recorded metrics, then timing
+    metrics: tuple[MetricRef, ...]  # objectives, constraints, recorded metrics, timing
+    constraints: tuple[ConstraintSpec, ...]
 
     @property
     def max_pool(self) -> int:
@@ -46,13 +66,22 @@ def plan(config: ExperimentConfig) -> Plan:
     if "rerank.pool" not in space.names:
         space = SearchSpace(space.params, (*space.fixed, ("rerank.pool", 50)))
     k = config.evaluation.k
-    low_pool = dict(space.params).get("rerank.pool")
-    lowest = getattr(low_pool, "low", None) or dict(space.fixed).get("rerank.pool")
-    if int(lowest) < k:  # type: ignore[arg-type]
+    lowest = int(space.lower("rerank.pool"))  # type: ignore[arg-type]
+    if lowest < k:
         raise ConfigError(
-            f"space `rerank.pool`: `pool >= evaluation.k` must hold, got {lowest} < {k}"
+            f"space `rerank.pool`: `pool >= evaluation.k` must hold, got pool={lowest}, k={k}"
         )
-    names = [o.metric for o in config.objectives] + list(config.evaluation.record)
+    if config.search.weights is not None and len(config.search.weights) != len(config.objectives):
+        raise ConfigError(
+            f"[search] weights: one per objective must hold, got {len(config.search.weights)} "
+            f"for {len(config.objectives)} objectives"
+        )
+    constraints = tuple(parse_constraint(text) for text in config.constraints)
+    names = (
+        [o.metric for o in config.objectives]
+        + [c.ref.name for c in constraints]
+        + list(config.evaluation.record)
+    )
     refs: list[MetricRef] = []
     for name in names:
         ref = parse_metric(name)
@@ -62,12 +91,11 @@ def plan(config: ExperimentConfig) -> Plan:
             )
         if ref.name not in [r.name for r in refs]:
             refs.append(ref)
-    for o in config.objectives:  # bounds and directions; the cost bound needs data: placeholder
-        placeholder = 1.0 if parse_metric(o.metric).name == "cost" else None
-        make_objective(o.metric, o.direction, o.best, o.worst, study_worst=placeholder)
+    for o in config.objectives:  # directions and explicit bounds, before any data is read
+        make_objective(o.metric, o.direction, o.best, o.worst, study_worst=1.0)
     if TIMING not in [r.name for r in refs]:
         refs.append(parse_metric(TIMING))
-    return Plan(config, space, tuple(refs))
+    return Plan(config, space, tuple(refs), constraints)
 
 
 class Study:
@@ -86,26 +114,88 @@ class Study:
         self.dataset = dataset
         self.split = split
         self.pipeline = Pipeline(dataset, split, self.config.evaluation.k, plan.max_pool)
-        worst_cost = self._max_cost()
-        self.objectives: tuple[Objective, ...] = tuple(
-            make_objective(
-                o.metric,
-                o.direction,
-                o.best,
-                o.worst,
-                study_worst=worst_cost if parse_metric(o.metric).name == "cost" else None,
-            )
-            for o in self.config.objectives
-        )
         self._memo: dict[tuple, dict[str, float]] = {}
+        self.data_dir: str | None = None
 
     @classmethod
     def prepare(cls, config: ExperimentConfig, data_dir: str | os.PathLike[str] | None) -> Study:
         """Plan (fast checks), load the dataset, split it."""
         p = plan(config)
         dataset = load_dataset(config.data, data_dir)
-        split = make_split(dataset.interactions, config.split)
-        return cls(p, dataset, split)
+        study = cls(p, dataset, make_split(dataset.interactions, config.split))
+        study.data_dir = None if data_dir is None else str(data_dir)
+        return study
+
+    @property
+    def search(self) -> SearchConfig:
+        return self.config.search
+
+    @property
+    def fits(self) -> int:
+        """Model fits so far (candidate-list cache misses)."""
+        return self.pipeline.fits
+
+    def spec(self) -> TargetSpec:
+        """How a worker process rebuilds this study."""
+        return TargetSpec("study", self.config_dict(), self.data_dir)
+
+    # --- baselines and anchors (computed on first use: worker processes never need them) ---
+
+    @cached_property
+    def baselines(self) -> dict[str, dict[str, float]]:
+        """Validation values of every space model (and popularity) at defaults, no re-rank."""
+        k = self.config.evaluation.k
+        out = {}
+        for name in dict.fromkeys([BASELINE, *self.space.models()]):
+            candidate = Candidate(build_model(name, {}), RerankWeights(pool=max(k, 1)))
+            out[name] = self.pipeline.evaluate("validation", candidate, self.plan.metrics)
+        return out
+
+    @cached_property
+    def constraints(self) -> tuple[Constraint, ...]:
+        """The config's constraints with ``best_baseline`` resolved to a number."""
+        return tuple(
+            spec.resolve(self._best_baseline(spec.ref)) if spec.relative else spec.resolve()
+            for spec in self.plan.constraints
+        )
+
+    @cached_property
+    def objectives(self) -> tuple[Objective, ...]:
+        """The objectives with their hypervolume bounds (anchored as ``_anchors`` says)."""
+        return tuple(
+            make_objective(o.metric, o.direction, o.best, o.worst, study_worst=worst)
+            for o, worst in zip(self.config.objectives, self._anchors(), strict=True)
+        )
+
+    def _best_baseline(self, ref: MetricRef) -> float:
+        values = [v[ref.name] for v in self.baselines.values()]
+        return float(max(values) if ref.metric.direction == "max" else min(values))
+
+    def _anchors(self) -> list[float | None]:
+        """The worst (hypervolume reference) value of each objective when the config sets none.
+
+        Accuracy and satisfaction: the popularity baseline. Cost: the costliest admissible
+        configuration (the space's maximum, or a tighter cost constraint). Other metrics: their
+        natural worst, else the worst baseline.
+        """
+        anchors: list[float | None] = []
+        for o in self.config.objectives:
+            ref = parse_metric(o.metric)
+            direction = o.direction or ref.metric.direction
+            flipped = direction != ref.metric.direction
+            if ref.metric.name in BASELINE_ANCHORED and not flipped:
+                anchors.append(self.baselines[BASELINE][ref.name])
+            elif ref.metric.name == "cost" and not flipped:
+                limits = [
+                    c.limit for c in self.constraints if c.ref.name == "cost" and c.sense == "<="
+                ]
+                anchors.append(min([self._max_cost(), *limits]))
+            elif (ref.metric.best if flipped else ref.metric.worst) is not None:
+                anchors.append(None)  # make_objective uses the natural worst
+            else:
+                values = [v[ref.name] for v in self.baselines.values()]
+                anchors.append(float(min(values) if direction == "max" else max(values)))
+        return anchors
 
     def _max_cost(self) -> float:
         return max_cost(
@@ -116,6 +206,14 @@ class Study:
             self.space.upper,
         )
 
+    # --- what the run loop reads ------------------------------------------------------------
+
+    def stages(self, scoring: str | None = None) -> tuple[str, ...]:
+        """Stages scored during the search: both, or validation only when test waits for the
+        final front."""
+        mode = scoring or self.config.evaluation.test_scoring
+        return ("validation", "test") if mode == "every" else ("validation",)
+
     def columns(self) -> list[str]:
         """Result columns of a trial: ``val_<metric>`` and ``test_<metric>`` for every metric."""
         return [f"{STAGE_PREFIX[s]}_{m.name}" for m in self.plan.metrics for s in STAGE_PREFIX]
@@ -123,23 +221,64 @@ class Study:
     def objective_columns(self, stage: str = "validation") -> list[str]:
         return [f"{STAGE_PREFIX[stage]}_{o.name}" for o in self.objectives]
 
-    def evaluate(self, values: Mapping[str, Value]) -> tuple[dict[str, float], bool]:
-        """Score one point on validation and test.
+    def constraint_columns(self, stage: str = "validation") -> list[str]:
+        return [f"{STAGE_PREFIX[stage]}_{c.ref.name}" for c in self.plan.constraints]
+
+    def evaluate(
+        self, values: Mapping[str, Value], stages: Sequence[str] | None = None
+    ) -> tuple[dict[str, float], bool]:
+        """Score one point on the given stages (default: as ``test_scoring`` says).
 
         Returns:
             The result columns, and whether they came from the memo (an identical point seen
             before in this process; its timing columns are then the earlier measurement).
         """
-        key = tuple(sorted(values.items()))
+        stages = tuple(stages or self.stages())
+        key = (tuple(sorted(values.items())), stages)
         if key in self._memo:
             return self._memo[key], True
         candidate = Candidate.from_values(values)
         out: dict[str, float] = {}
-        for stage, prefix in STAGE_PREFIX.items():
+        for stage in stages:
             result = self.pipeline.evaluate(stage, candidate, self.plan.metrics)
-            out.update({f"{prefix}_{name}": v for name, v in result.items()})
+            out.update({f"{STAGE_PREFIX[stage]}_{name}": v for name, v in result.items()})
         self._memo[key] = out
         return out, False
+
+    def config_dict(self) -> dict[str, Any]:
+        return self.config.to_dict()
+
+    def metadata(self) -> dict[str, Any]:
+        """The study's part of ``run.json``."""
+        split = self.split
+        return {
+            "dataset": {
+                "name": self.dataset.name,
+                "checksum": self.dataset.checksum,
+                "users": self.dataset.n_users,
+                "items": self.dataset.n_items,
+                "interactions": len(self.dataset.interactions),
+                "cleaning": [] if self.dataset.cleaning is None else self.dataset.cleaning.lines(),
+            },
+            "split": {
+                **dataclasses.asdict(self.config.split),
+                "sizes": {
+                    "train": len(split.train),
+                    "validation": len(split.validation),
+                    "test": len(split.test),
+                },
+                "users": {s: self.pipeline.stage(s).counts for s in ("validation", "test")},
+            },
+            "k": self.config.evaluation.k,
+            "baselines": {
+                name: {m: (None if np.isnan(v) else v) for m, v in values.items()}
+                for name, values in self.baselines.items()
+            },
+            "constraints": [
+                {"text": c.text, "metric": c.ref.name, "sense": c.sense, "limit": c.limit}
+                for c in self.constraints
+            ],
+        }
 
 
 __all__ = ["Plan", "Study", "plan"]

@@ -175,7 +175,7 @@ def _bad_config(tmp_path, text):
 
 BAD = [
     (
-        "[[objectives]]\nmetric='ndcg@10'\n[[objectives]]\nmetric='serendipity@10'\n",
+        "[[objectives]]\nmetric='ndcg@10'\n[[objectives]]\nmetric='bliss@10'\n",
         "unknown metric",
     ),
     ("[space]\nmodel = ['ease', 'svd']\n", "unknown model `svd`"),

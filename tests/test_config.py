@@ -68,7 +68,14 @@ def test_unreadable_config(tmp_path):
             {"space": {"model": "ease", "rerank.pool": {"low": 5, "high": 50}}},
             "pool >= evaluation.k",
         ),
-        ({"objectives": [{"metric": "ndcg@10"}, {"metric": "ms_per_user"}]}, "set `worst`"),
+        (
+            {"objectives": [{"metric": "ndcg@10", "best": 0.0, "worst": 1.0}, {"metric": "cost"}]},
+            "best` must be better",
+        ),
+        ({"constraints": ["cost < 5"]}, "is not of the form"),
+        ({"constraints": ["bliss@10 >= 0.1"]}, "unknown metric `bliss`"),
+        ({"evaluation": {"test_scoring": "never"}}, "test_scoring must be one of"),
+        ({"search": {"weights": [1.0]}}, "one per objective"),
     ],
 )
 def test_plan_rejects_names_and_bounds_before_loading_data(raw, match):

@@ -1,17 +1,40 @@
-"""Search algorithms by name, each built from the config's search section and the space."""
+"""Search algorithms by name, all driven through the same ask / evaluate / tell run loop.
+
+Each factory gets the search section of the config, the space, the objectives (for the
+weighted baseline's normalisation) and optional initial points (a warm start), and returns an
+object with pymoo's ``setup / has_next / ask / tell`` interface.
+
+- ``nsga2``, ``nsga3`` (reference directions for four or more objectives): pymoo.
+- ``mopso``: pymoo's MOPSO_CD; particles fly in the unit cube and decode like any other point.
+- ``random``: uniform sampling; ``sobol`` / ``lhs``: a space-filling design of the whole budget.
+- ``weighted``: a single-objective GA on a fixed weighted sum of the normalised objectives,
+  the scalarisation a multi-objective front is meant to improve on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from math import comb
+from typing import Any
 
 import numpy as np
+from pymoo.algorithms.moo.mopso_cd import MOPSO_CD
 from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.algorithms.moo.nsga3 import NSGA3
+from pymoo.algorithms.soo.nonconvex.ga import GA
 from pymoo.core.algorithm import Algorithm
+from pymoo.core.population import Population
+from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
-from pymoo.operators.sampling.rnd import FloatRandomSampling
+from pymoo.core.sampling import Sampling
+from pymoo.util.archive import MultiObjectiveArchive
+from pymoo.util.ref_dirs import get_reference_directions
+from scipy.stats import qmc
 
 from paretorec.config import SearchConfig
+from paretorec.objectives import Objective, normalise
 from paretorec.registry import Registry
+from paretorec.select.pareto import front_mask
 from paretorec.space import SearchSpace
 
 
@@ -26,15 +49,207 @@ class SpaceRepair(Repair):
         return self.space.repair(np.asarray(X, dtype=np.float64))
 
 
-AlgorithmFactory = Callable[[SearchConfig, SearchSpace], Algorithm]
-ALGORITHMS: Registry[AlgorithmFactory] = Registry("algorithm")
+class StartFrom(Sampling):
+    """The first population: given points (a warm start) topped up with uniform random ones."""
+
+    def __init__(self, initial: np.ndarray | None) -> None:
+        super().__init__()
+        self.initial = np.zeros((0, 0)) if initial is None else np.asarray(initial, float)
+
+    def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
+        given = self.initial[:n_samples]
+        fill = random_state.random((n_samples - len(given), problem.n_var))
+        return np.vstack([given.reshape(-1, problem.n_var), fill]) if len(given) else fill
+
+
+Factory = Callable[[SearchConfig, SearchSpace, Sequence[Objective], "np.ndarray | None"], Any]
+ALGORITHMS: Registry[Factory] = Registry("algorithm")
 
 
 @ALGORITHMS.register("nsga2")
-def _nsga2(search: SearchConfig, space: SearchSpace) -> Algorithm:
+def _nsga2(search, space, objectives, initial):
     return NSGA2(
         pop_size=search.population,
-        sampling=FloatRandomSampling(),
+        sampling=StartFrom(initial),
         repair=SpaceRepair(space),
         eliminate_duplicates=True,
     )
+
+
+def reference_directions(n_obj: int, population: int) -> np.ndarray:
+    """Das-Dennis directions: the most partitions whose direction count fits the population."""
+    partitions = 1
+    while comb(partitions + 1 + n_obj - 1, n_obj - 1) <= population:
+        partitions += 1
+    return get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
+
+
+@ALGORITHMS.register("nsga3")
+def _nsga3(search, space, objectives, initial):
+    directions = reference_directions(len(objectives), search.population)
+    return NSGA3(
+        ref_dirs=directions,
+        pop_size=max(search.population, len(directions)),
+        sampling=StartFrom(initial),
+        repair=SpaceRepair(space),
+        eliminate_duplicates=True,
+    )
+
+
+class _MOPSO(MOPSO_CD):
+    """MOPSO_CD whose setup does not evaluate a swarm it then throws away.
+
+    pymoo 0.6.2's ``_setup`` samples and evaluates a swarm, then ``_initialize_infill`` samples
+    and evaluates another, discarding the first one's results; in an ask/tell loop that costs a
+    population of evaluations for nothing. This setup draws the same random numbers without
+    evaluating, so the swarm flies exactly as pymoo's does, one population cheaper. Positions
+    stay continuous (velocities need them); decoding maps them to the space's cells.
+    """
+
+    def _setup(self, problem, **kwargs):
+        Algorithm._setup(self, problem, **kwargs)
+        self.archive = MultiObjectiveArchive(max_size=self.archive_size)
+        xl, xu = problem.bounds()
+        self.v_max = self.max_velocity_rate * (xu - xl)
+        self.sampling.do(problem, self.pop_size, random_state=self.random_state)
+        self.random_state.uniform(-self.v_max, self.v_max, (self.pop_size, problem.n_var))
+
+
+@ALGORITHMS.register("mopso")
+def _mopso(search, space, objectives, initial):
+    return _MOPSO(pop_size=search.population, sampling=StartFrom(initial))
+
+
+class _Batches(Algorithm):
+    """Hands out a fixed design (or fresh uniform samples) one population at a time and keeps
+    the non-dominated points seen so far as ``opt``."""
+
+    def __init__(
+        self,
+        pop_size: int,
+        design: Callable[[Problem, Any], np.ndarray] | None,
+        initial: np.ndarray | None,
+    ) -> None:
+        super().__init__()
+        self.pop_size = pop_size
+        self.design_fn = design
+        self.initial = initial
+        self.design: np.ndarray | None = None
+        self.cursor = 0
+        self.archive: Population | None = None
+
+    def _setup(self, problem, **kwargs):
+        if self.design_fn is not None:
+            self.design = self.design_fn(problem, self.random_state)
+
+    def _next_batch(self) -> Population:
+        n_var = self.problem.n_var
+        if self.design is not None:
+            X = self.design[self.cursor : self.cursor + self.pop_size]
+            if len(X) < self.pop_size:  # the design is used up: keep sampling uniformly
+                X = np.vstack([X, self.random_state.random((self.pop_size - len(X), n_var))])
+        else:
+            X = self.random_state.random((self.pop_size, n_var))
+        if self.cursor == 0 and self.initial is not None:
+            X = np.vstack([self.initial[: self.pop_size], X])[: self.pop_size]
+        self.cursor += self.pop_size
+        return Population.new("X", X)
+
+    def _initialize_infill(self):
+        return self._next_batch()
+
+    def _infill(self):
+        return self._next_batch()
+
+    def _initialize_advance(self, infills=None, **kwargs):
+        self._archive(infills)
+
+    def _advance(self, infills=None, **kwargs):
+        self._archive(infills)
+
+    def _archive(self, infills: Population) -> None:
+        merged = infills if self.archive is None else Population.merge(self.archive, infills)
+        self.archive = merged[front_mask(merged.get("F"))]
+
+    def _set_optimum(self):
+        self.opt = self.archive
+
+
+@ALGORITHMS.register("random")
+def _random(search, space, objectives, initial):
+    return _Batches(search.population, None, initial)
+
+
+def _budget(search: SearchConfig) -> int:
+    return search.max_evaluations or search.population * search.generations
+
+
+def _qmc_design(kind: str, search: SearchConfig) -> Callable[[Problem, Any], np.ndarray]:
+    def design(problem: Problem, rng: np.random.Generator) -> np.ndarray:
+        seed = int(rng.integers(2**31))
+        if kind == "sobol":
+            sampler = qmc.Sobol(problem.n_var, scramble=True, seed=seed)
+            n = 2 ** int(np.ceil(np.log2(max(_budget(search), 2))))  # Sobol balance: 2^m points
+            return sampler.random(n)[: _budget(search)]
+        return qmc.LatinHypercube(problem.n_var, seed=seed).random(_budget(search))
+
+    return design
+
+
+@ALGORITHMS.register("sobol")
+def _sobol(search, space, objectives, initial):
+    return _Batches(search.population, _qmc_design("sobol", search), initial)
+
+
+@ALGORITHMS.register("lhs")
+def _lhs(search, space, objectives, initial):
+    return _Batches(search.population, _qmc_design("lhs", search), initial)
+
+
+class _Scalarised(Problem):
+    def __init__(self, n_var: int, n_ieq_constr: int) -> None:
+        super().__init__(n_var=n_var, n_obj=1, n_ieq_constr=n_ieq_constr, xl=0.0, xu=1.0)
+
+
+class WeightedSum:
+    """A single-objective GA on ``sum_j w_j * F_j`` with each objective scaled 0 (best) to
+    1 (worst) by its fixed bounds, behind the multi-objective ask/tell interface."""
+
+    def __init__(
+        self,
+        search: SearchConfig,
+        space: SearchSpace,
+        objectives: Sequence[Objective],
+        initial: np.ndarray | None,
+    ) -> None:
+        weights = np.asarray(search.weights or [1.0] * len(objectives), dtype=np.float64)
+        self.weights = weights / weights.sum()
+        self.objectives = list(objectives)
+        self.inner = GA(
+            pop_size=search.population,
+            sampling=StartFrom(initial),
+            repair=SpaceRepair(space),
+            eliminate_duplicates=True,
+        )
+
+    def setup(self, problem: Problem, **kwargs: Any) -> WeightedSum:
+        self.problem = problem
+        self.inner.setup(_Scalarised(problem.n_var, problem.n_ieq_constr), **kwargs)
+        return self
+
+    def has_next(self) -> bool:
+        return self.inner.has_next()
+
+    def ask(self) -> Population:
+        return self.inner.ask()
+
+    def tell(self, infills: Population) -> None:
+        scalar = infills.copy()
+        F = normalise(self.objectives, infills.get("F")) @ self.weights
+        scalar.set("F", F[:, None])
+        self.inner.tell(infills=scalar)
+
+
+@ALGORITHMS.register("weighted")
+def _weighted(search, space, objectives, initial):
+    return WeightedSum(search, space, objectives, initial)

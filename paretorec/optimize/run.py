@@ -1,14 +1,19 @@
-"""The run loop: ask pymoo for a generation, evaluate it, commit it, repeat.
+"""The run loop: ask pymoo for a generation, evaluate it, commit each result, repeat.
 
-The loop is replayable: a run resumed with ``resume=True`` re-creates the algorithm from the
-same seed and, for every point the store already holds, hands pymoo the stored objectives
-instead of evaluating again. Since pymoo is deterministic given its seed and the objective
-values, the resumed run asks for exactly the points the uninterrupted run would have.
+Durability: every evaluation is committed to the SQLite trial store as soon as it finishes,
+before the next one is handed out, and mirrored to CSV after each generation. A run resumed
+with ``resume=True`` re-creates the algorithm from the same seed and, for every point the store
+already holds, hands pymoo the stored result instead of evaluating again. pymoo is deterministic
+given its seed and the objective values, so the resumed run asks for exactly the points the
+uninterrupted run would have, and ends with the same front.
+
+The loop works on any *target* with a space, objectives, constraints and an ``evaluate``:
+a recommender ``Study``, or a known test problem (``paretorec.optimize.testproblems``).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import csv
 import json
 import platform
 import time
@@ -22,101 +27,44 @@ import pandas as pd
 import pymoo
 from pymoo.core.evaluator import Evaluator
 from pymoo.core.problem import Problem
-from pymoo.termination.max_gen import MaximumGenerationTermination
+from pymoo.core.termination import NoTermination
 from tqdm import tqdm
 
 from paretorec import __version__
 from paretorec.errors import ConfigError
 from paretorec.objectives import normalise, to_min
 from paretorec.optimize.algorithms import ALGORITHMS
+from paretorec.optimize.executors import Job, SerialExecutor
 from paretorec.optimize.store import TrialRecord, TrialStore
 from paretorec.select.pareto import finite_min, front_mask, hypervolume
-from paretorec.study import Study
 
 CONFIG = "config.json"
 META = "run.json"
 TRIALS = "trials.csv"
 FRONT = "front.csv"
 HISTORY = "history.csv"
+HV_TOLERANCE = 1e-9  # a hypervolume gain below this does not reset the stagnation count
 
 
 class _SearchProblem(Problem):
-    """pymoo's view of the study: ``n_var`` unit-interval variables, ``n_obj`` minimised."""
+    """pymoo's view of the target: unit-cube variables, minimised F, constraints as G <= 0."""
 
-    def __init__(self, n_var: int, n_obj: int, batch: Any) -> None:
-        super().__init__(n_var=n_var, n_obj=n_obj, xl=0.0, xu=1.0)
+    def __init__(self, n_var: int, n_obj: int, n_constr: int, batch: Any) -> None:
+        super().__init__(n_var=n_var, n_obj=n_obj, n_ieq_constr=n_constr, xl=0.0, xu=1.0)
         self._batch = batch
 
     def _evaluate(self, X, out, *args, **kwargs):
-        out["F"] = self._batch(X)
+        F, G = self._batch(X)
+        out["F"] = F
+        if G is not None:
+            out["G"] = G
 
 
 @dataclass
-class _Progress:
-    """Mutable state of the loop shared with the batch callback."""
-
+class _State:
     generation: int = 0
     trial: int = 0
-
-
-def _check_resumable(run_dir: Path, study: Study, resume: bool) -> None:
-    has_trials = (run_dir / TrialStore.FILENAME).exists()
-    if has_trials and not resume:
-        raise ConfigError(
-            f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
-        )
-    if has_trials:
-        saved = json.loads((run_dir / CONFIG).read_text())
-        if saved != study.config.to_dict():
-            raise ConfigError(
-                f"{run_dir}: --resume needs the config the run was started with "
-                f"(see {run_dir / CONFIG})"
-            )
-        meta = json.loads((run_dir / META).read_text())
-        if meta["dataset"]["checksum"] != study.dataset.checksum:
-            raise ConfigError(f"{run_dir}: --resume on different data than the run started with")
-
-
-def _metadata(study: Study, status: str, extra: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "status": status,
-        "paretorec_version": __version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pymoo": pymoo.__version__,
-        "seed": study.config.search.seed,
-        "dataset": {
-            "name": study.dataset.name,
-            "checksum": study.dataset.checksum,
-            "users": study.dataset.n_users,
-            "items": study.dataset.n_items,
-            "interactions": len(study.dataset.interactions),
-            "cleaning": [] if study.dataset.cleaning is None else study.dataset.cleaning.lines(),
-        },
-        "split": {
-            **dataclasses.asdict(study.config.split),
-            "sizes": {
-                "train": len(study.split.train),
-                "validation": len(study.split.validation),
-                "test": len(study.split.test),
-            },
-            "users": {
-                stage: study.pipeline.stage(stage).counts for stage in ("validation", "test")
-            },
-        },
-        "k": study.config.evaluation.k,
-        "objectives": [
-            {"name": o.name, "direction": o.direction, "best": o.best, "worst": o.worst}
-            for o in study.objectives
-        ],
-        "hypervolume": {
-            "space": "each objective scaled to [0, 1]: 0 at `best`, 1 at `worst`",
-            "reference_point": [1.0] * len(study.objectives),
-        },
-        "space": study.space.describe(),
-        "parameters": study.space.names,
-        **extra,
-    }
+    stop_now: bool = False
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -131,150 +79,379 @@ def _write_csv(path: Path, frame: pd.DataFrame) -> None:
     tmp.replace(path)
 
 
-def trials_frame(study: Study, records: list[TrialRecord]) -> pd.DataFrame:
+def trials_frame(target: Any, records: list[TrialRecord]) -> pd.DataFrame:
     """One row per trial: ids, parameters by name (blank when inactive), results, timing."""
+    names = target.space.names
     rows = [
         {
             "trial": r.trial,
             "generation": r.generation,
-            **{name: r.params.get(name) for name in study.space.names},
+            **{name: r.params.get(name) for name in names},
             **r.results,
             "seconds": r.seconds,
             "cached": r.cached,
         }
         for r in records
     ]
-    columns = ["trial", "generation", *study.space.names, *study.columns(), "seconds", "cached"]
+    columns = ["trial", "generation", *names, *target.columns(), "seconds", "cached"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def objective_matrix(study: Study, frame: pd.DataFrame, stage: str = "validation") -> np.ndarray:
-    """``(n, m)`` minimisation F of a trials frame's validation (or test) objectives."""
-    return finite_min(to_min(study.objectives, frame[study.objective_columns(stage)].to_numpy()))
+HISTORY_COLUMNS = ("generation", "evaluations", "hypervolume", "front_size", "elapsed_seconds")
+
+
+def _csv_row(target: Any, r: TrialRecord) -> list[Any]:
+    """A trials.csv row, in ``trials_frame``'s column order (blank for inactive or missing)."""
+    params = [r.params.get(name, "") for name in target.space.names]
+    results = [r.results.get(col, "") for col in target.columns()]
+    return [r.trial, r.generation, *params, *results, r.seconds, r.cached]
+
+
+def objective_matrix(target: Any, frame: pd.DataFrame, stage: str = "validation") -> np.ndarray:
+    """``(n, m)`` minimisation F of a trials frame's objectives."""
+    values = frame[target.objective_columns(stage)].to_numpy(dtype=np.float64)
+    return finite_min(to_min(target.objectives, values))
+
+
+def feasible_mask(target: Any, frame: pd.DataFrame) -> np.ndarray:
+    """Rows that satisfy every constraint (on validation values)."""
+    ok = np.ones(len(frame), dtype=bool)
+    for constraint, column in zip(target.constraints, target.constraint_columns(), strict=True):
+        values = frame[column].to_numpy(dtype=np.float64)
+        ok &= np.array([constraint.violation(v) <= 0 for v in values], dtype=bool)
+    return ok
+
+
+def front_rows(target: Any, frame: pd.DataFrame) -> np.ndarray:
+    """Mask of feasible rows non-dominated (validation objectives) among feasible rows."""
+    return _front(objective_matrix(target, frame), feasible_mask(target, frame))
+
+
+def _front(F: np.ndarray, feasible: np.ndarray) -> np.ndarray:
+    mask = np.zeros(len(F), dtype=bool)
+    if feasible.any():
+        idx = np.flatnonzero(feasible)
+        mask[idx[front_mask(F[idx])]] = True
+    return mask
+
+
+class _Ledger:
+    """What the loop knows about the trials so far, kept incrementally: each generation costs
+    time in its own size, not in the size of the whole run."""
+
+    def __init__(self, target: Any, run_dir: Path, records: list[TrialRecord]) -> None:
+        self.target = target
+        self.run_dir = run_dir
+        self.F: list[np.ndarray] = []
+        self.feasible: list[bool] = []
+        self.records: list[TrialRecord] = []
+        self.written = 0
+        self.front_members: tuple[int, ...] | None = None
+        _write_csv(run_dir / TRIALS, trials_frame(target, records))  # what the store holds
+        self.on_disk = len(records)
+
+    def extend(self, records: list[TrialRecord], F: np.ndarray, G: np.ndarray | None) -> None:
+        self.records.extend(records)
+        self.F.extend(F)
+        ok = np.ones(len(records), bool) if G is None else np.all(G <= 0, axis=1)
+        self.feasible.extend(ok.tolist())
+
+    def _matrix(self) -> np.ndarray:
+        return np.array(self.F, dtype=np.float64).reshape(-1, len(self.target.objectives))
+
+    def front(self) -> np.ndarray:
+        return _front(self._matrix(), np.array(self.feasible, bool))
+
+    def hypervolume(self) -> float:
+        F = self._matrix()[np.array(self.feasible, bool)]
+        return hypervolume(normalise(self.target.objectives, F)) if len(F) else 0.0
+
+    def mirror(self, store: TrialStore, front: np.ndarray) -> None:
+        """Append the new trials to trials.csv; rewrite front.csv when the front changed and
+        history.csv (a few lines)."""
+        new = [r for r in self.records[self.written :] if r.trial >= self.on_disk]
+        if new:
+            with (self.run_dir / TRIALS).open("a", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerows(_csv_row(self.target, r) for r in new)
+        self.written = len(self.records)
+        members = tuple(self.records[i].trial for i in np.flatnonzero(front))
+        if members != self.front_members:
+            chosen = [self.records[i] for i in np.flatnonzero(front)]
+            frame = trials_frame(self.target, chosen)
+            _write_csv(self.run_dir / FRONT, frame.drop_duplicates(subset=self.target.space.names))
+            self.front_members = members
+        lines = [HISTORY_COLUMNS, *store.history()]
+        tmp = self.run_dir / (HISTORY + ".tmp")
+        with tmp.open("w", newline="") as fh:
+            csv.writer(fh).writerows(lines)
+        tmp.replace(self.run_dir / HISTORY)
+
+
+def front_vectors(run_dir: str | Path, space: Any) -> np.ndarray:
+    """The unit vectors of a previous run's front, to warm-start a search over the same space."""
+    run_dir = Path(run_dir)
+    meta_path = run_dir / META
+    if not meta_path.is_file() or not (run_dir / TrialStore.FILENAME).is_file():
+        raise ConfigError(f"--warm-start {run_dir}: not a paretorec run directory")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("space") != space.describe():
+        raise ConfigError(
+            f"--warm-start {run_dir}: its space differs from this config's; a warm start needs "
+            "the same parameters and bounds"
+        )
+    front = pd.read_csv(run_dir / FRONT)["trial"].astype(int).tolist()
+    store = TrialStore(run_dir)
+    try:
+        by_trial = {r.trial: r.x for r in store.trials()}
+    finally:
+        store.close()
+    return np.array([by_trial[t] for t in front if t in by_trial], dtype=np.float64)
 
 
 def run_search(
-    study: Study, run_dir: str | Path, resume: bool = False, progress: bool = True
+    target: Any,
+    run_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    executor: Any = None,
+    warm_start: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Run the configured search, writing the run directory as it goes.
+    """Run the target's configured search, writing the run directory as it goes.
 
     Args:
-        study: The prepared study.
+        target: A ``Study`` (or a test problem) to optimise.
         run_dir: Output directory (created).
         resume: Continue a run found in ``run_dir`` (same config and data required).
         progress: Show a progress bar on a terminal.
+        executor: Where evaluations run (default: this process).
+        warm_start: Unit vectors to put in the first population (a previous run's front).
 
     Returns:
         The trials frame (also in ``trials.csv``).
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_resumable(run_dir, study, resume)
-    _write_json(run_dir / CONFIG, study.config.to_dict())
+    store_exists = (run_dir / TrialStore.FILENAME).exists()
+    if store_exists and not resume:
+        raise ConfigError(
+            f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
+        )
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    _write_json(run_dir / META, _metadata(study, "running", {"started": started}))
+    if store_exists:
+        saved = json.loads((run_dir / CONFIG).read_text())
+        if saved != target.config_dict():
+            raise ConfigError(
+                f"{run_dir}: --resume needs the config the run was started with "
+                f"(see {run_dir / CONFIG})"
+            )
+        meta = json.loads((run_dir / META).read_text())
+        if meta.get("dataset", {}).get("checksum") != target.metadata().get("dataset", {}).get(
+            "checksum"
+        ):
+            raise ConfigError(f"{run_dir}: --resume on different data than the run started with")
+        started = meta.get("started", started)
+        if meta.get("warm_start") is not None:
+            warm_start = np.asarray(meta["warm_start"]["x"], dtype=np.float64)
+    _write_json(run_dir / CONFIG, target.config_dict())
+    warm_meta = None if warm_start is None else {"x": np.asarray(warm_start).tolist()}
+    _write_json(
+        run_dir / META, _metadata(target, "running", {"started": started, "warm_start": warm_meta})
+    )
 
-    search = study.config.search
+    search = target.search
     store = TrialStore(run_dir)
-    previous = store.trials()
+    previous = {r.trial: r for r in store.trials()}
+    stored_history = {row[0]: row for row in store.history()}
+    executor = executor or SerialExecutor(target)
     records: list[TrialRecord] = []
-    state = _Progress()
-    bar = tqdm(
-        total=search.population * search.generations,
-        unit="eval",
-        desc="tune",
-        disable=None if progress else True,
-    )
-    objective_cols = study.objective_columns()
-
-    def batch(X: np.ndarray) -> np.ndarray:
-        F = np.empty((len(X), len(study.objectives)))
-        for i, x in enumerate(X):
-            t = state.trial
-            if t < len(previous):
-                record = previous[t]
-                if not np.allclose(record.x, x, rtol=0.0, atol=1e-12):
-                    raise ConfigError(
-                        f"{run_dir}: stored trial {t} differs from what the seeded search asks "
-                        "for; the run cannot be resumed (was it made by another version?)"
-                    )
-            else:
-                values = study.space.decode(x)
-                start = time.perf_counter()
-                results, cached = study.evaluate(values)
-                record = TrialRecord(
-                    t,
-                    state.generation,
-                    tuple(float(v) for v in x),
-                    values,
-                    results,
-                    time.perf_counter() - start,
-                    cached,
-                )
-            records.append(record)
-            F[i] = to_min(study.objectives, np.array([[record.results[c] for c in objective_cols]]))
-            state.trial += 1
-            bar.update(1)
-        return finite_min(F)
-
-    algorithm = ALGORITHMS.get(search.algorithm)(search, study.space)
-    problem = _SearchProblem(study.space.n_var, len(study.objectives), batch)
-    algorithm.setup(
-        problem, termination=MaximumGenerationTermination(search.generations), seed=search.seed
-    )
-    evaluator = Evaluator()
+    ledger = _Ledger(target, run_dir, sorted(previous.values(), key=lambda r: r.trial))
+    state = _State()
+    budget = search.max_evaluations or search.population * search.generations
+    bar = tqdm(total=budget, unit="eval", desc="tune", disable=None if progress else True)
+    objective_cols = target.objective_columns()
+    constraint_cols = target.constraint_columns()
+    stages = target.stages()
     clock = time.perf_counter()
+    previous_elapsed = max((row[4] for row in stored_history.values()), default=0.0)
+
+    def batch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        first = state.trial
+        values = [target.space.decode(x) for x in X]
+        fresh: list[int] = []
+        out: list[TrialRecord | None] = [None] * len(X)
+        for i, x in enumerate(X):
+            stored = previous.get(first + i)
+            if stored is None:
+                fresh.append(i)
+                continue
+            if not np.allclose(stored.x, x, rtol=0.0, atol=1e-12):
+                raise ConfigError(
+                    f"{run_dir}: stored trial {first + i} differs from what the seeded search "
+                    "asks for; the run cannot be resumed (was it made by another version?)"
+                )
+            out[i] = stored
+            bar.update(1)
+        jobs = [Job(values[i], stages) for i in fresh]
+        for j, outcome in executor.map(jobs):
+            i = fresh[j]
+            record = TrialRecord(
+                first + i,
+                state.generation,
+                tuple(float(v) for v in X[i]),
+                values[i],
+                outcome.results,
+                outcome.seconds,
+                outcome.cached,
+            )
+            store.add(record)  # committed before the next result is looked at
+            out[i] = record
+            bar.update(1)
+        done = [r for r in out if r is not None]
+        records.extend(done)
+        state.trial += len(X)
+        F = np.array([[r.results[c] for c in objective_cols] for r in done])
+        F = finite_min(to_min(target.objectives, F))
+        G = None
+        if target.constraints:
+            G = np.array(
+                [
+                    [
+                        c.violation(r.results[col])
+                        for c, col in zip(target.constraints, constraint_cols, strict=True)
+                    ]
+                    for r in done
+                ]
+            )
+        return F, G
+
+    initial = None if warm_start is None else target.space.repair(np.atleast_2d(warm_start))
+    algorithm = ALGORITHMS.get(search.algorithm)(search, target.space, target.objectives, initial)
+    problem = _SearchProblem(
+        target.space.n_var, len(target.objectives), len(target.constraints), batch
+    )
+    algorithm.setup(problem, termination=NoTermination(), seed=search.seed)
+    evaluator = Evaluator()
+    best_hv, stale = -np.inf, 0
+    hv = 0.0
     try:
         while algorithm.has_next():
+            elapsed = previous_elapsed + time.perf_counter() - clock
+            if state.generation >= search.generations or len(records) >= budget:
+                break
+            if search.max_seconds is not None and elapsed >= search.max_seconds:
+                break
+            if search.stagnation is not None and stale >= search.stagnation:
+                break
             state.generation += 1
-            first_new = len(records)
             population = algorithm.ask()
+            remaining = budget - len(records)
+            partial = len(population) > remaining
+            if partial:  # the evaluation budget ends inside this generation
+                population = population[:remaining]
             evaluator.eval(problem, population)
-            algorithm.tell(infills=population)
-            frame = trials_frame(study, records)
-            F = objective_matrix(study, frame)
-            hv = hypervolume(normalise(study.objectives, F))
-            history = (
+            if not partial:
+                algorithm.tell(infills=population)
+            front = ledger.front()
+            hv = ledger.hypervolume()
+            stale = 0 if hv > best_hv + HV_TOLERANCE else stale + 1
+            best_hv = max(best_hv, hv)
+            stored = stored_history.get(state.generation)
+            row = (
                 state.generation,
                 len(records),
                 hv,
-                int(front_mask(F).sum()),
-                time.perf_counter() - clock,
+                int(front.sum()),
+                stored[4] if stored else previous_elapsed + time.perf_counter() - clock,
             )
-            fresh = [r for r in records[first_new:] if r.trial >= len(previous)]
-            store.commit_generation(fresh, history)
-            _mirror(run_dir, study, frame, F, store)
+            store.commit_history(row)
+            ledger.mirror(store, front)
             bar.set_postfix(hv=f"{hv:.4f}")
+            if partial:
+                break
+        records = _score_test_on_front(target, run_dir, store, records, executor)
     finally:
         bar.close()
         store.close()
+        if executor is not None:
+            executor.close()
+    frame = trials_frame(target, records)
+    _mirror_files(run_dir, target, frame)
     finished = datetime.now(UTC).isoformat(timespec="seconds")
+    fits = executor.fits
     _write_json(
         run_dir / META,
         _metadata(
-            study,
+            target,
             "finished",
             {
                 "started": started,
                 "finished": finished,
                 "evaluations": len(records),
-                "fits": study.pipeline.fits,
+                "generations": state.generation,
+                "fits": fits,
+                "workers": getattr(executor, "n_workers", 1),
                 "hypervolume_final": hv,
+                "warm_start": warm_meta,
             },
         ),
     )
-    return trials_frame(study, records)
+    return frame
 
 
-def _mirror(
-    run_dir: Path, study: Study, frame: pd.DataFrame, F: np.ndarray, store: TrialStore
-) -> None:
-    """Rewrite the CSV views of the store (small files; rewritten whole, atomically)."""
+def _score_test_on_front(
+    target: Any, run_dir: Path, store: TrialStore, records: list[TrialRecord], executor: Any
+) -> list[TrialRecord]:
+    """With ``test_scoring = "front"``: score test now, for the final front's points only."""
+    if "test" in target.stages() or "test" not in target.stages("every"):
+        return records
+    frame = trials_frame(target, records)
+    front = np.flatnonzero(front_rows(target, frame))
+    todo = [i for i in front if not any(k.startswith("test_") for k in records[i].results)]
+    jobs = [Job(dict(records[i].params), ("test",)) for i in todo]
+    for j, outcome in executor.map(jobs):
+        i = todo[j]
+        merged = {**records[i].results, **outcome.results}
+        records[i] = TrialRecord(
+            records[i].trial,
+            records[i].generation,
+            records[i].x,
+            records[i].params,
+            merged,
+            records[i].seconds + outcome.seconds,
+            records[i].cached,
+        )
+        store.update_results(records[i].trial, merged)
+    return records
+
+
+def _mirror_files(run_dir: Path, target: Any, frame: pd.DataFrame) -> None:
     _write_csv(run_dir / TRIALS, frame)
-    front = frame[front_mask(F)].drop_duplicates(subset=study.space.names, keep="first")
-    _write_csv(run_dir / FRONT, front)
-    hist = pd.DataFrame(
-        store.history(),
-        columns=["generation", "evaluations", "hypervolume", "front_size", "elapsed_seconds"],
-    )
-    _write_csv(run_dir / HISTORY, hist)
+    front = front_rows(target, frame)
+    _write_csv(run_dir / FRONT, frame[front].drop_duplicates(subset=target.space.names))
+
+
+def _metadata(target: Any, status: str, extra: dict[str, Any]) -> dict[str, Any]:
+    search = target.search
+    return {
+        "status": status,
+        "paretorec_version": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pymoo": pymoo.__version__,
+        "seed": search.seed,
+        "algorithm": search.algorithm,
+        **target.metadata(),
+        "objectives": [
+            {"name": o.name, "direction": o.direction, "best": o.best, "worst": o.worst}
+            for o in target.objectives
+        ],
+        "hypervolume": {
+            "space": "each objective scaled to [0, 1]: 0 at `best`, 1 at `worst` (the "
+            "reference); infeasible points excluded",
+            "reference_point": [1.0] * len(target.objectives),
+        },
+        "space": target.space.describe(),
+        "parameters": target.space.names,
+        **extra,
+    }

@@ -1,7 +1,7 @@
 """The durable trial log of a run: SQLite in the run directory, mirrored to CSV files.
 
-Every generation's trials and its history row are committed in one transaction before the
-next generation is asked for, so a killed run loses at most the generation in flight.
+Each trial is committed on its own as soon as its evaluation finishes (write-ahead log, so a
+commit is an append), so a killed run loses at most the evaluations still in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
     trial INTEGER PRIMARY KEY,
     generation INTEGER NOT NULL,
-    x TEXT NOT NULL,
+    x BLOB NOT NULL,
     params TEXT NOT NULL,
     results TEXT NOT NULL,
     seconds REAL NOT NULL,
@@ -65,6 +65,8 @@ class TrialStore:
     def __init__(self, run_dir: Path) -> None:
         self.path = run_dir / self.FILENAME
         self._db = sqlite3.connect(self.path)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
         self._db.executescript(SCHEMA)
 
     def close(self) -> None:
@@ -76,7 +78,9 @@ class TrialStore:
             "ORDER BY trial"
         ).fetchall()
         return [
-            TrialRecord(t, g, tuple(json.loads(x)), json.loads(p), json.loads(r), s, bool(c))
+            TrialRecord(
+                t, g, tuple(np.frombuffer(x).tolist()), json.loads(p), json.loads(r), s, bool(c)
+            )
             for t, g, x, p, r, s, c in rows
         ]
 
@@ -91,27 +95,33 @@ class TrialStore:
             "ORDER BY generation"
         ).fetchall()
 
-    def commit_generation(
-        self, records: list[TrialRecord], history: tuple[int, int, float, int, float]
-    ) -> None:
-        """Write a generation's new trials and its history row atomically."""
+    def add(self, record: TrialRecord) -> None:
+        """Commit one trial."""
         with self._db:
-            self._db.executemany(
+            self._db.execute(
                 "INSERT INTO trials VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r.trial,
-                        r.generation,
-                        json.dumps([float(v) for v in r.x]),
-                        json.dumps(r.params, default=_json_default),
-                        json.dumps(r.results),
-                        r.seconds,
-                        int(r.cached),
-                    )
-                    for r in records
-                ],
+                (
+                    record.trial,
+                    record.generation,
+                    np.asarray(record.x, dtype=np.float64).tobytes(),  # exact, and no formatting
+                    json.dumps(record.params, default=_json_default),
+                    json.dumps(record.results),
+                    record.seconds,
+                    int(record.cached),
+                ),
             )
-            self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?)", history)
+
+    def update_results(self, trial: int, results: dict[str, float]) -> None:
+        """Replace a trial's result columns (test scores added after the search)."""
+        with self._db:
+            self._db.execute(
+                "UPDATE trials SET results = ? WHERE trial = ?", (json.dumps(results), trial)
+            )
+
+    def commit_history(self, row: tuple[int, int, float, int, float]) -> None:
+        """Write (or rewrite, on resume) a generation's history row."""
+        with self._db:
+            self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?)", row)
 
 
 def _json_default(value: object) -> object:

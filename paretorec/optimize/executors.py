@@ -1,0 +1,285 @@
+"""Where evaluations run: in this process, in worker processes, or on a Dask cluster.
+
+Every executor evaluates a generation's jobs and yields each outcome as soon as it is ready, so
+the run loop can commit it before anything else can go wrong. Outcomes do not depend on where
+they were computed: an evaluation is a pure function of the point and the data.
+
+Fitted models are cached inside each worker, so jobs are routed by model key: all points of one
+model (same hyperparameters) go to the same worker, which fits it once; a new model goes to the
+worker that holds the fewest. Assignments are sticky for the whole run.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from threadpoolctl import threadpool_limits
+
+from paretorec.errors import ConfigError
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One point to evaluate on some stages."""
+
+    values: dict[str, Any]
+    stages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result columns of a job, whether the worker had it memoised, wall time, and the
+    worker's running count of model fits."""
+
+    results: dict[str, float]
+    cached: bool
+    seconds: float
+    worker: int
+    fits: int
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What a worker needs to rebuild the evaluation target: kind, plain-data payload, data dir."""
+
+    kind: str
+    payload: dict[str, Any]
+    data_dir: str | None = None
+
+    @property
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
+    def build(self) -> Any:
+        if self.kind == "study":
+            from paretorec.config import ExperimentConfig, from_dict
+            from paretorec.study import Study
+
+            return Study.prepare(from_dict(ExperimentConfig, self.payload), self.data_dir)
+        if self.kind == "test-problem":
+            from paretorec.optimize.testproblems import TestProblemTarget
+
+            return TestProblemTarget.from_payload(self.payload)
+        raise ValueError(f"unknown target kind {self.kind!r}")
+
+
+def model_key(values: Values) -> tuple:
+    """What decides a model fit: the model name and its own parameters (not re-rank weights)."""
+    model = values.get("model")
+    if model is None:
+        return ()
+    return (model, *sorted((k, v) for k, v in values.items() if k.startswith(f"{model}.")))
+
+
+class Router:
+    """Sticky assignment of model keys to workers, the least-loaded worker for a new key."""
+
+    def __init__(self, n_workers: int) -> None:
+        self.n_workers = n_workers
+        self.assigned: dict[tuple, int] = {}
+        self.load = [0] * n_workers
+
+    def worker(self, values: Values) -> int:
+        key = model_key(values)
+        if key not in self.assigned:
+            target = min(range(self.n_workers), key=lambda w: (self.load[w], w))
+            self.assigned[key] = target
+            self.load[target] += 1
+        return self.assigned[key]
+
+
+def _run(target: Any, job: Job, worker: int) -> Outcome:
+    start = time.perf_counter()
+    results, cached = target.evaluate(job.values, job.stages)
+    return Outcome(results, cached, time.perf_counter() - start, worker, target.fits)
+
+
+class _FitCounter:
+    """Model fits summed over workers (each reports its own running count)."""
+
+    def __init__(self) -> None:
+        self.by_worker: dict[int, int] = {}
+
+    def saw(self, outcome: Outcome) -> Outcome:
+        self.by_worker[outcome.worker] = max(self.by_worker.get(outcome.worker, 0), outcome.fits)
+        return outcome
+
+    @property
+    def fits(self) -> int:
+        return sum(self.by_worker.values())
+
+
+class SerialExecutor:
+    """Evaluates in this process, one job after another."""
+
+    n_workers = 1
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    @property
+    def fits(self) -> int:
+        return self.target.fits
+
+    def map(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Outcome]]:
+        for index, job in enumerate(jobs):
+            yield index, _run(self.target, job, 0)
+
+    def close(self) -> None:
+        pass
+
+
+def _worker_main(connection: Connection, spec: TargetSpec, worker: int) -> None:
+    # N workers on N cores: a multi-threaded BLAS in each would oversubscribe the machine
+    threadpool_limits(1)
+    target = spec.build()
+    connection.send(("ready", None))
+    while True:
+        message = connection.recv()
+        if message is None:
+            return
+        for index, job in message:
+            connection.send((index, _run(target, job, worker)))
+        connection.send(("done", None))
+
+
+class ProcessExecutor:
+    """``--workers N``: N worker processes on this machine, each with its own model cache."""
+
+    def __init__(self, spec: TargetSpec, n_workers: int) -> None:
+        if n_workers < 1:
+            raise ConfigError(f"--workers: `N >= 1` must hold, got {n_workers}")
+        context = mp.get_context("spawn")  # no forked BLAS thread pools
+        self.n_workers = n_workers
+        self.router = Router(n_workers)
+        self.counter = _FitCounter()
+        self.connections: list[Connection] = []
+        self.processes = []
+        for worker in range(n_workers):
+            parent, child = context.Pipe()
+            process = context.Process(target=_worker_main, args=(child, spec, worker), daemon=True)
+            process.start()
+            self.connections.append(parent)
+            self.processes.append(process)
+        for connection in self.connections:
+            self._expect(connection, "ready")
+
+    def _expect(self, connection: Connection, what: str) -> Any:
+        try:
+            tag, payload = connection.recv()
+        except EOFError:
+            raise RuntimeError("a worker process died; see its error above") from None
+        if tag != what:
+            raise RuntimeError(f"worker protocol error: expected {what}, got {tag}")
+        return payload
+
+    def map(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Outcome]]:
+        batches: list[list[tuple[int, Job]]] = [[] for _ in range(self.n_workers)]
+        for index, job in enumerate(jobs):
+            batches[self.router.worker(job.values)].append((index, job))
+        busy = []
+        for connection, batch in zip(self.connections, batches, strict=True):
+            if batch:
+                connection.send(batch)
+                busy.append(connection)
+        while busy:
+            for connection in wait(busy):
+                try:
+                    tag, payload = connection.recv()
+                except EOFError:
+                    raise RuntimeError("a worker process died; see its error above") from None
+                if tag == "done":
+                    busy.remove(connection)
+                else:
+                    yield tag, self.counter.saw(payload)
+
+    @property
+    def fits(self) -> int:
+        return self.counter.fits
+
+    def close(self) -> None:
+        for connection in self.connections:
+            try:
+                connection.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        for process in self.processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+
+
+_DASK_TARGETS: dict[str, Any] = {}  # per Dask worker process: targets built so far
+
+
+def _dask_batch(spec: TargetSpec, worker: int, batch: list[tuple[int, Job]]) -> list:
+    target = _DASK_TARGETS.get(spec.key)
+    if target is None:
+        threadpool_limits(1)  # one task per core; see _worker_main
+        target = _DASK_TARGETS[spec.key] = spec.build()
+    return [(index, _run(target, job, worker)) for index, job in batch]
+
+
+class DaskExecutor:
+    """``--scheduler ADDRESS``: evaluate on an existing Dask distributed cluster.
+
+    Each Dask worker builds the target once (data, caches) and keeps it between tasks; jobs are
+    routed to workers by model key like the local executor.
+    """
+
+    def __init__(self, spec: TargetSpec, address: str) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError(
+                "--scheduler needs dask.distributed: pip install 'paretorec[dask]'"
+            ) from None
+        try:
+            self.client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
+        self.workers = sorted(self.client.scheduler_info()["workers"])
+        if not self.workers:
+            raise ConfigError(f"--scheduler {address}: the cluster has no workers")
+        self.n_workers = len(self.workers)
+        self.spec = spec
+        self.router = Router(self.n_workers)
+        self.counter = _FitCounter()
+
+    def map(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Outcome]]:
+        from distributed import as_completed
+
+        batches: list[list[tuple[int, Job]]] = [[] for _ in range(self.n_workers)]
+        for index, job in enumerate(jobs):
+            batches[self.router.worker(job.values)].append((index, job))
+        futures = [
+            self.client.submit(
+                _dask_batch,
+                self.spec,
+                w,
+                batch,
+                workers=[self.workers[w]],
+                allow_other_workers=False,
+                pure=False,
+            )
+            for w, batch in enumerate(batches)
+            if batch
+        ]
+        for future in as_completed(futures):
+            for index, outcome in future.result():
+                yield index, self.counter.saw(outcome)
+
+    @property
+    def fits(self) -> int:
+        return self.counter.fits
+
+    def close(self) -> None:
+        self.client.close()
