@@ -1,4 +1,5 @@
-"""Command line: ``paretorec tune | select | plot | report | recommend | check | data``.
+"""Command line: ``paretorec tune | select | plot | report | recommend | evaluate | check |
+data``.
 
 User mistakes (a ParetoRecError or a usage error) print one line and exit with code 2.
 """
@@ -259,6 +260,57 @@ def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Pat
             click.echo(line)
         if not ok:
             sys.exit(1)
+
+
+@cli.command()
+@click.argument("chosen", type=click.Path(path_type=Path))
+@click.option(
+    "--stage",
+    type=click.Choice(["test", "validation"]),
+    default="test",
+    show_default=True,
+    help="Score on test (fit on train+validation) or validation.",
+)
+@click.option(
+    "--metrics",
+    default=None,
+    metavar="M1,M2,...",
+    help="Metrics to report (default: every registered metric at the point's k).",
+)
+@click.option("--segments", is_flag=True, help="Break every metric down by user activity.")
+@click.option(
+    "--bootstrap",
+    "resamples",
+    type=click.IntRange(min=10),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples for the 95% intervals.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option(
+    "--compare",
+    "other",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Another exported point: a paired comparison on the same users.",
+)
+@DATA_DIR
+def evaluate(
+    chosen: Path,
+    stage: str,
+    metrics: str | None,
+    segments: bool,
+    resamples: int,
+    seed: int,
+    other: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Metrics of an exported point with 95% intervals, by segment, or against another point."""
+    from paretorec.report.evaluate import evaluate_point
+
+    names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
+    for line in evaluate_point(chosen, stage, names, segments, resamples, seed, other, data_dir):
+        click.echo(line)
 
 
 @cli.group()

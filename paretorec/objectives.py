@@ -47,16 +47,20 @@ def make_objective(
     direction: str | None = None,
     best: float | None = None,
     worst: float | None = None,
-    study_worst: float | None = None,
+    anchor_best: float | None = None,
+    anchor_worst: float | None = None,
 ) -> Objective:
-    """An objective from config fields; direction and bounds default to the metric's own.
+    """An objective from config fields; bounds come from the config, else the study's anchors,
+    else the metric's own.
 
     Args:
         metric: Metric name with cut-off, e.g. ``ndcg@10``.
         direction: ``max`` or ``min``; defaults to the metric's declared direction.
-        best: Ideal value; defaults to the metric's best.
-        worst: Hypervolume reference value; defaults to the metric's worst, else ``study_worst``.
-        study_worst: A worst value derived from the study (e.g. the costliest configuration).
+        best: Ideal value (the config's).
+        worst: Hypervolume reference value (the config's).
+        anchor_best: An ideal derived from the study's data, used when ``best`` is None.
+        anchor_worst: A reference derived from the study (a baseline's value, the costliest
+            configuration), used when ``worst`` is None.
 
     Raises:
         ConfigError: unknown direction, a bound the metric cannot supply, or worst == best.
@@ -68,10 +72,8 @@ def make_objective(
     flipped = direction != ref.metric.direction
     natural_best = ref.metric.worst if flipped else ref.metric.best
     natural_worst = ref.metric.best if flipped else ref.metric.worst
-    best = natural_best if best is None else best
-    worst = (
-        (natural_worst if natural_worst is not None else study_worst) if worst is None else worst
-    )
+    best = next((b for b in (best, anchor_best, natural_best) if b is not None), None)
+    worst = next((w for w in (worst, anchor_worst, natural_worst) if w is not None), None)
     if best is None or worst is None:
         missing = "best" if best is None else "worst"
         raise ConfigError(

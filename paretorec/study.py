@@ -91,8 +91,20 @@ def plan(config: ExperimentConfig) -> Plan:
             )
         if ref.name not in [r.name for r in refs]:
             refs.append(ref)
-    for o in config.objectives:  # directions and explicit bounds, before any data is read
-        make_objective(o.metric, o.direction, o.best, o.worst, study_worst=1.0)
+    for o in config.objectives:  # directions and explicit bounds, before any data is read;
+        # data-derived anchors are stood in for by a placeholder next to the known bound
+        ref = parse_metric(o.metric)
+        direction = o.direction or ref.metric.direction
+        if direction not in ("max", "min"):
+            raise ConfigError(
+                f"objective `{o.metric}`: direction must be max or min, got {direction!r}"
+            )
+        sign = 1.0 if direction == "min" else -1.0
+        natural_best = ref.metric.worst if direction != ref.metric.direction else ref.metric.best
+        known = next((v for v in (o.best, natural_best) if v is not None), None)
+        if known is None:
+            known = o.worst - sign if o.worst is not None else 0.0
+        make_objective(o.metric, o.direction, o.best, o.worst, known, known + sign)
     if TIMING not in [r.name for r in refs]:
         refs.append(parse_metric(TIMING))
     return Plan(config, space, tuple(refs), constraints)
@@ -163,38 +175,46 @@ class Study:
     def objectives(self) -> tuple[Objective, ...]:
         """The objectives with their hypervolume bounds (anchored as ``_anchors`` says)."""
         return tuple(
-            make_objective(o.metric, o.direction, o.best, o.worst, study_worst=worst)
-            for o, worst in zip(self.config.objectives, self._anchors(), strict=True)
+            make_objective(o.metric, o.direction, o.best, o.worst, best, worst)
+            for o, (best, worst) in zip(self.config.objectives, self._anchors(), strict=True)
         )
 
     def _best_baseline(self, ref: MetricRef) -> float:
         values = [v[ref.name] for v in self.baselines.values()]
         return float(max(values) if ref.metric.direction == "max" else min(values))
 
-    def _anchors(self) -> list[float | None]:
-        """The worst (hypervolume reference) value of each objective when the config sets none.
+    def _anchors(self) -> list[tuple[float | None, float | None]]:
+        """``(best, worst)`` anchors of each objective for when the config sets none.
 
-        Accuracy and satisfaction: the popularity baseline. Cost: the costliest admissible
-        configuration (the space's maximum, or a tighter cost constraint). Other metrics: their
-        natural worst, else the worst baseline.
+        Worst (the hypervolume reference): accuracy and satisfaction, the popularity baseline;
+        cost, the costliest admissible configuration (the space's maximum, or a tighter cost
+        constraint); other metrics, their natural worst, else the worst baseline.
+        Best: the metric's natural best; novelty, whose best depends on the data, the largest
+        self-information an item can have here.
         """
-        anchors: list[float | None] = []
+        anchors: list[tuple[float | None, float | None]] = []
         for o in self.config.objectives:
             ref = parse_metric(o.metric)
             direction = o.direction or ref.metric.direction
             flipped = direction != ref.metric.direction
-            if ref.metric.name in BASELINE_ANCHORED and not flipped:
-                anchors.append(self.baselines[BASELINE][ref.name])
-            elif ref.metric.name == "cost" and not flipped:
+            natural_worst = ref.metric.best if flipped else ref.metric.worst
+            worst: float | None = None
+            if flipped:
+                pass
+            elif ref.metric.name in BASELINE_ANCHORED:
+                worst = self.baselines[BASELINE][ref.name]
+            elif ref.metric.name == "cost":
                 limits = [
                     c.limit for c in self.constraints if c.ref.name == "cost" and c.sense == "<="
                 ]
-                anchors.append(min([self._max_cost(), *limits]))
-            elif (ref.metric.best if flipped else ref.metric.worst) is not None:
-                anchors.append(None)  # make_objective uses the natural worst
-            else:
+                worst = min([self._max_cost(), *limits])
+            elif natural_worst is None:
                 values = [v[ref.name] for v in self.baselines.values()]
-                anchors.append(float(min(values) if direction == "max" else max(values)))
+                worst = float(min(values) if direction == "max" else max(values))
+            best = None
+            if ref.metric.name == "novelty" and not flipped:
+                best = float(self.pipeline.stage("validation").reference.info.max())
+            anchors.append((best, worst))
         return anchors
 
     def _max_cost(self) -> float:

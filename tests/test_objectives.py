@@ -6,7 +6,7 @@ from paretorec.objectives import from_min, make_objective, normalise, to_min
 
 
 def test_directions_flip_once_and_back():
-    objs = [make_objective("ndcg@10"), make_objective("cost", study_worst=1000.0)]
+    objs = [make_objective("ndcg@10"), make_objective("cost", anchor_worst=1000.0)]
     natural = np.array([[0.3, 200.0], [0.1, 50.0]])
     F = to_min(objs, natural)
     assert F.tolist() == [[-0.3, 200.0], [-0.1, 50.0]]

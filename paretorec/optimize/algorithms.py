@@ -136,7 +136,7 @@ class _Batches(Algorithm):
         self.initial = initial
         self.design: np.ndarray | None = None
         self.cursor = 0
-        self.archive: Population | None = None
+        self.kept: Population | None = None
 
     def _setup(self, problem, **kwargs):
         if self.design_fn is not None:
@@ -168,11 +168,11 @@ class _Batches(Algorithm):
         self._archive(infills)
 
     def _archive(self, infills: Population) -> None:
-        merged = infills if self.archive is None else Population.merge(self.archive, infills)
-        self.archive = merged[front_mask(merged.get("F"))]
+        merged = infills if self.kept is None else Population.merge(self.kept, infills)
+        self.kept = merged[front_mask(merged.get("F"))]
 
     def _set_optimum(self):
-        self.opt = self.archive
+        self.opt = self.kept
 
 
 @ALGORITHMS.register("random")

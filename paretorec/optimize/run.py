@@ -388,6 +388,7 @@ def run_search(
                 "started": started,
                 "finished": finished,
                 "evaluations": len(records),
+                "evaluated_in_this_session": len(records) - len(previous),
                 "generations": state.generation,
                 "fits": fits,
                 "workers": getattr(executor, "n_workers", 1),

@@ -7,7 +7,7 @@ from paretorec.objectives import make_objective, to_min
 from paretorec.select.pareto import front_mask, hypervolume
 from paretorec.select.selectors import SELECTORS, constraint, knee, utopia, weighted
 
-OBJS = [make_objective("ndcg@10"), make_objective("cost", study_worst=100.0)]
+OBJS = [make_objective("ndcg@10"), make_objective("cost", anchor_worst=100.0)]
 
 
 def _front(natural):

@@ -1,0 +1,103 @@
+"""``paretorec evaluate``: an exported point's metrics with 95% intervals, by user segment,
+and a paired comparison with another point, on the point's own split."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from paretorec.data import load_dataset, make_split
+from paretorec.errors import ConfigError
+from paretorec.export import OperatingPoint, load_point
+from paretorec.metrics import METRICS, ListContext, MetricRef, parse_metric
+from paretorec.metrics.segments import segment_metrics
+from paretorec.metrics.stats import bootstrap, compare
+from paretorec.pipeline import Pipeline
+
+
+def default_metrics(k: int) -> list[MetricRef]:
+    """Every deterministic registered metric, at ``k`` where it takes a cut-off."""
+    refs = []
+    for name in METRICS:
+        metric = METRICS.get(name)
+        if metric.deterministic:
+            refs.append(parse_metric(f"{name}@{k}" if metric.at_k else name))
+    return refs
+
+
+def _contexts(
+    points: list[OperatingPoint], stage: str, data_dir: str | os.PathLike[str] | None
+) -> list[ListContext]:
+    """Each point's lists for ``stage`` of the first point's split (the same users for all)."""
+    first = points[0]
+    for other in points[1:]:
+        if (other.dataset_checksum, other.split) != (first.dataset_checksum, first.split):
+            raise ConfigError(
+                "--compare needs two points chosen on the same data and split "
+                f"({first.dataset_checksum[:19]}... / {other.dataset_checksum[:19]}...)"
+            )
+    dataset = load_dataset(first.data, data_dir)
+    if dataset.checksum != first.dataset_checksum:
+        raise ConfigError(
+            f"dataset {first.data.dataset} at hand is not the data the point was chosen on; "
+            "point --data-dir at that data"
+        )
+    split = make_split(dataset.interactions, first.split)
+    pool = max(max(p.candidate.rerank.pool for p in points), first.k)
+    pipeline = Pipeline(dataset, split, first.k, pool)
+    return [pipeline.context(stage, pipeline.recommend(stage, p.candidate)) for p in points]
+
+
+def evaluate_point(
+    path: str | Path,
+    stage: str = "test",
+    metrics: list[str] | None = None,
+    segments: bool = False,
+    resamples: int = 1000,
+    seed: int = 0,
+    other: str | Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+) -> list[str]:
+    """The lines ``paretorec evaluate`` prints."""
+    if stage not in ("validation", "test"):
+        raise ConfigError(f"--stage must be validation or test, got {stage!r}")
+    points = [load_point(path)] + ([load_point(other)] if other is not None else [])
+    refs = [parse_metric(m) for m in metrics] if metrics else default_metrics(points[0].k)
+    contexts = _contexts(points, stage, data_dir)
+    ctx = contexts[0]
+    lines = [
+        f"{path}: {points[0].candidate.model.name} on {points[0].data.dataset}, {stage} stage "
+        f"(fit on {'train' if stage == 'validation' else 'train + validation'}), "
+        f"{ctx.truth.n_users} users, {resamples} bootstrap resamples (seed {seed})",
+        f"  {'metric':<20} {'mean':>10}   95% interval           users",
+    ]
+    for name, iv in bootstrap(ctx, refs, n_resamples=resamples, seed=seed).items():
+        interval = "" if np.isnan(iv.low) else f"[{iv.low:.5g}, {iv.high:.5g}]"
+        lines.append(f"  {name:<20} {iv.mean:>10.5g}   {interval:<22} {iv.n_users:>5}")
+    if segments:
+        report = segment_metrics(ctx, refs)
+        low, high = report.boundaries
+        sizes = report.sizes()
+        lines.append(
+            f"by training activity: cold <= {low} < medium <= {high} < heavy "
+            f"({sizes['cold']} / {sizes['medium']} / {sizes['heavy']} users)"
+        )
+        lines.append(f"  {'metric':<20} {'cold':>10} {'medium':>10} {'heavy':>10}")
+        for ref in refs:
+            row = [report.values[s][ref.name][0] for s in ("cold", "medium", "heavy")]
+            lines.append(f"  {ref.name:<20} " + " ".join(f"{v:>10.5g}" for v in row))
+    if other is not None:
+        lines.append(f"paired comparison with {other} (same users; difference = other - this):")
+        lines.append(f"  {'metric':<20} {'difference':>11}   95% interval           p      ")
+        result = compare(contexts[0], contexts[1], refs, n_resamples=resamples, seed=seed)
+        for name, c in result.items():
+            if np.isnan(c.low):
+                continue
+            verdict = "significant" if c.significant else "not significant"
+            lines.append(
+                f"  {name:<20} {c.diff:>+11.4g}   [{c.low:+.4g}, {c.high:+.4g}]   "
+                f"p={c.p_value:.3g} ({c.test}) {verdict}"
+            )
+    return lines

@@ -1,0 +1,185 @@
+"""The search engine on a recommender study: constraints, anchored hypervolume, stopping rules,
+parallel and distributed evaluation, warm starts, a real kill -9 and resume, re-checking."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from paretorec.config import ExperimentConfig, from_dict
+from paretorec.optimize import run_search
+from paretorec.optimize.executors import DaskExecutor, ProcessExecutor, Router
+from paretorec.optimize.run import front_vectors
+from paretorec.study import Study
+from tests.conftest import REPO
+from tests.optimize.test_run import CONFIG, _deterministic
+
+
+def _config(**changes) -> ExperimentConfig:
+    raw = json.loads(json.dumps(CONFIG))
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        if field:
+            raw.setdefault(section, {})[field] = value
+        else:
+            raw[section] = value
+    return from_dict(ExperimentConfig, raw)
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial")
+    frame = run_search(Study.prepare(_config(), None), out, progress=False)
+    return out, frame
+
+
+def test_hypervolume_is_anchored_to_the_baselines(serial_run):
+    out, _ = serial_run
+    meta = json.loads((out / "run.json").read_text())
+    popularity = meta["baselines"]["popularity"]
+    by_name = {o["name"]: o for o in meta["objectives"]}
+    assert by_name["ndcg@5"]["worst"] == pytest.approx(popularity["ndcg@5"])
+    assert by_name["satisfaction@5"]["worst"] == pytest.approx(popularity["satisfaction@5"])
+    assert by_name["ndcg@5"]["best"] == 1.0 and by_name["cost"]["best"] == 0.0
+    # the costliest admissible configuration costs more than anything evaluated
+    trials = pd.read_csv(out / "trials.csv")
+    assert by_name["cost"]["worst"] >= trials["val_cost"].max()
+
+
+def test_constraints_reach_pymoo_and_filter_the_front(tmp_path):
+    config = _config(constraints=["cost <= 3000", "ndcg@5 >= 0.9*best_baseline"])
+    study = Study.prepare(config, None)
+    assert study.constraints[0].limit == 3000
+    best = max(v["ndcg@5"] for v in study.baselines.values())
+    assert study.constraints[1].limit == pytest.approx(0.9 * best)
+    run_search(study, tmp_path, progress=False)
+    front = pd.read_csv(tmp_path / "front.csv")
+    assert (front["val_cost"] <= 3000).all() and (front["val_ndcg@5"] >= 0.9 * best).all()
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert [c["limit"] for c in meta["constraints"]][0] == 3000
+    by_name = {o["name"]: o for o in meta["objectives"]}
+    assert by_name["cost"]["worst"] == 3000  # the tighter of the space's maximum and the bound
+
+
+@pytest.mark.parametrize(
+    "search,expected",
+    [({"max_evaluations": 13}, 13), ({"generations": 2}, 16), ({"stagnation": 1}, None)],
+)
+def test_stopping_rules(tmp_path, search, expected):
+    config = _config(search={**CONFIG["search"], "generations": 6, **search})
+    frame = run_search(Study.prepare(config, None), tmp_path, progress=False)
+    history = pd.read_csv(tmp_path / "history.csv")
+    if expected is not None:
+        assert len(frame) == expected
+    else:  # stops after one generation without a hypervolume gain
+        gains = np.diff(history["hypervolume"])
+        assert len(history) < 6 or (gains[-1] <= 1e-9)
+        assert len(history) >= 2
+
+
+def test_wall_time_budget(tmp_path):
+    config = _config(search={**CONFIG["search"], "generations": 50, "max_seconds": 0.01})
+    run_search(Study.prepare(config, None), tmp_path, progress=False)
+    assert len(pd.read_csv(tmp_path / "history.csv")) == 1  # the first generation, then stop
+
+
+def test_router_is_sticky_and_balanced():
+    router = Router(2)
+    a = {"model": "ease", "ease.l2": 10.0, "rerank.pool": 5}
+    b = {"model": "ease", "ease.l2": 100.0, "rerank.pool": 5}
+    assert router.worker(a) == 0 and router.worker(b) == 1
+    assert router.worker({**a, "rerank.pool": 9, "rerank.diversity": 0.5}) == 0  # same model
+
+
+def test_worker_processes_give_identical_results(serial_run, tmp_path):
+    _, serial = serial_run
+    study = Study.prepare(_config(), None)
+    parallel = run_search(study, tmp_path, progress=False,
+                          executor=ProcessExecutor(study.spec(), 2))
+    pd.testing.assert_frame_equal(_deterministic(parallel), _deterministic(serial))
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert meta["workers"] == 2 and meta["fits"] > 0
+
+
+def test_dask_cluster_gives_identical_results(serial_run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    _, serial = serial_run
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        study = Study.prepare(_config(), None)
+        executor = DaskExecutor(study.spec(), cluster.scheduler_address)
+        frame = run_search(study, tmp_path, progress=False, executor=executor)
+    pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial))
+
+
+def test_warm_start_puts_the_old_front_in_the_first_generation(serial_run, tmp_path):
+    out, _ = serial_run
+    study = Study.prepare(_config(), None)
+    front_x = front_vectors(out, study.space)
+    run_search(study, tmp_path, progress=False, warm_start=front_x)
+    with sqlite3.connect(tmp_path / "trials.sqlite") as db:
+        first = [np.frombuffer(x) for (x,) in db.execute(
+            "SELECT x FROM trials WHERE generation = 1 ORDER BY trial")]
+    repaired = study.space.repair(front_x)[: len(first)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, repaired, strict=False))
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert len(meta["warm_start"]["x"]) == len(front_x)
+
+
+def test_check_on_new_data(serial_run, tmp_path, capsys):
+    from paretorec.report.check import check_run
+    from paretorec.report.selection import choose
+
+    out, _ = serial_run
+    choose(out, "knee")
+    new = tmp_path / "new.toml"
+    new.write_text('[data]\ndataset = "synthetic"\n[data.synthetic]\nseed = 99\n')
+    result = check_run(out, new)
+    assert any("chosen point" in line for line in result.lines)
+    report = json.loads((out / "check.json").read_text())
+    assert report["checksum"] != json.loads((out / "run.json").read_text())["dataset"]["checksum"]
+    assert isinstance(report["chosen_non_dominated"], bool) and report["moved_normalised"] >= 0
+
+
+def test_kill_dash_9_then_resume_loses_and_repeats_nothing(tmp_path, serial_run):
+    _, serial = serial_run
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps(_config().to_dict()))
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "paretorec", "tune", str(config), "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and proc.poll() is None:  # kill mid-run, between commits
+        if (out / "trials.sqlite").exists():
+            try:
+                with sqlite3.connect(out / "trials.sqlite", timeout=1) as db:
+                    stored = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+            except sqlite3.OperationalError:
+                stored = 0
+            if stored >= 10:
+                break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(out / "trials.sqlite") as db:
+        kept = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
+    assert 10 <= kept < len(serial)
+    resumed = subprocess.run([*cmd, "--resume"], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["evaluated_in_this_session"] == len(serial) - kept  # nothing repeated
+    frame = pd.read_csv(out / "trials.csv")
+    pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial))
+    front = pd.read_csv(out / "front.csv")
+    serial_front = pd.read_csv(serial_run[0] / "front.csv")
+    assert front["trial"].tolist() == serial_front["trial"].tolist()
