@@ -61,6 +61,9 @@ def test_tune_writes_the_run(tuned):
     _, run = tuned
     trials = pd.read_csv(run / "trials.csv")
     assert len(trials) == 12 and (trials["val_ndcg@10"] > 0).all()
+    history = pd.read_csv(run / "history.csv")
+    assert (history["front_size"] > 0).all() and history["hypervolume"].iloc[-1] > 0
+    assert len(pd.read_csv(run / "front.csv")) == history["front_size"].iloc[-1]
     meta = json.loads((run / "run.json").read_text())
     assert meta["status"] == "finished" and meta["seed"] == 3
     assert meta["dataset"]["checksum"].startswith("sha256:")

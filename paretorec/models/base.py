@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from paretorec.errors import ConfigError
 
 USER_BLOCK = 2048  # users scored at once; bounds the dense (block, n_items) score matrix
+ITEM_BLOCK = 1024  # target items whose neighbour lists are computed at once
 
 
 class FitData:
@@ -34,6 +35,43 @@ class FitData:
     def gram(self) -> np.ndarray:
         """``(n_items, n_items)`` dense co-occurrence counts ``X^T X`` (computed once)."""
         return (self.X.T @ self.X).toarray()
+
+    def neighbours(self, shrinkage: float, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's ``k`` (or more) most similar items by shrunk cosine, best first.
+
+        ``sim(i, j) = c_ij / (sqrt(c_ii) sqrt(c_jj) + shrinkage)``; ties go to the lower item
+        index, so the first k of a longer list are exactly the top k. Lists are cached per
+        shrinkage and grown on demand, so ItemKNN refits for another k only slice.
+
+        Returns:
+            ``(n_items, K)`` source items and ``(n_items, K)`` similarities, K >= min(k, n-1);
+            row j lists the items most similar to target j.
+        """
+        k = min(k, self.n_items - 1)
+        cached = self._neighbours.get(shrinkage)
+        if cached is None or cached[0].shape[1] < k:
+            size = min(max(k, 2 * (0 if cached is None else cached[0].shape[1])), self.n_items - 1)
+            cached = self._top_similar(shrinkage, size)
+            self._neighbours[shrinkage] = cached
+        return cached
+
+    def _top_similar(self, shrinkage: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+        gram = self.gram
+        norms = np.sqrt(np.diag(gram))
+        n = self.n_items
+        sources = np.empty((n, size), dtype=np.int32)
+        sims = np.empty((n, size))
+        for lo in range(0, n, ITEM_BLOCK):
+            hi = min(lo + ITEM_BLOCK, n)
+            # rows: targets lo..hi, columns: every source item
+            block = gram[lo:hi] / (np.outer(norms[lo:hi], norms) + shrinkage + 1e-12)
+            block[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
+            sources[lo:hi], sims[lo:hi] = top_c(block, size)
+        return sources, sims
+
+    @cached_property
+    def _neighbours(self) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+        return {}
 
     @cached_property
     def item_counts(self) -> np.ndarray:

@@ -11,8 +11,6 @@ import scipy.sparse as sp
 from paretorec.errors import ConfigError
 from paretorec.models.base import FitData, Scorer, selection_ops
 
-ITEM_BLOCK = 1024  # target items whose neighbour lists are computed at once
-
 
 class _KNNScorer:
     def __init__(self, X: sp.csr_matrix, neighbours: sp.csr_matrix) -> None:
@@ -46,21 +44,12 @@ class ItemKNN:
             raise ConfigError(f"`itemknn.shrinkage >= 0` must hold, got {self.shrinkage!r}")
 
     def fit(self, data: FitData) -> Scorer:
-        gram = data.gram
-        norms = np.sqrt(np.diag(gram))
+        sources, sims = data.neighbours(self.shrinkage, self.k)
+        k = min(self.k, sources.shape[1])
         n = data.n_items
-        k = min(self.k, n - 1)
-        rows, cols, vals = [], [], []
-        for lo in range(0, n, ITEM_BLOCK):
-            hi = min(lo + ITEM_BLOCK, n)
-            sim = gram[:, lo:hi] / (np.outer(norms, norms[lo:hi]) + self.shrinkage + 1e-12)
-            sim[np.arange(lo, hi), np.arange(hi - lo)] = 0.0
-            top = np.argpartition(-sim, k - 1, axis=0)[:k]
-            rows.append(top.ravel())
-            cols.append(np.broadcast_to(np.arange(lo, hi), top.shape).ravel())
-            vals.append(np.take_along_axis(sim, top, axis=0).ravel())
+        cols = np.repeat(np.arange(n), k)
         neighbours = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)
+            (sims[:, :k].ravel(), (sources[:, :k].ravel(), cols)), shape=(n, n)
         )
         neighbours.eliminate_zeros()
         return _KNNScorer(data.X, neighbours)

@@ -314,15 +314,9 @@ def run_search(
         F = finite_min(to_min(target.objectives, F))
         G = None
         if target.constraints:
-            G = np.array(
-                [
-                    [
-                        c.violation(r.results[col])
-                        for c, col in zip(target.constraints, constraint_cols, strict=True)
-                    ]
-                    for r in done
-                ]
-            )
+            pairs = list(zip(target.constraints, constraint_cols, strict=True))
+            G = np.array([[c.violation(r.results[col]) for c, col in pairs] for r in done])
+        ledger.extend(done, F, G)
         return F, G
 
     initial = None if warm_start is None else target.space.repair(np.atleast_2d(warm_start))

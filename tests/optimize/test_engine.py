@@ -61,6 +61,7 @@ def test_constraints_reach_pymoo_and_filter_the_front(tmp_path):
     assert study.constraints[1].limit == pytest.approx(0.9 * best)
     run_search(study, tmp_path, progress=False)
     front = pd.read_csv(tmp_path / "front.csv")
+    assert len(front) > 0
     assert (front["val_cost"] <= 3000).all() and (front["val_ndcg@5"] >= 0.9 * best).all()
     meta = json.loads((tmp_path / "run.json").read_text())
     assert [c["limit"] for c in meta["constraints"]][0] == 3000
@@ -78,10 +79,9 @@ def test_stopping_rules(tmp_path, search, expected):
     history = pd.read_csv(tmp_path / "history.csv")
     if expected is not None:
         assert len(frame) == expected
-    else:  # stops after one generation without a hypervolume gain
-        gains = np.diff(history["hypervolume"])
-        assert len(history) < 6 or (gains[-1] <= 1e-9)
-        assert len(history) >= 2
+    else:  # stops right after the first generation without a hypervolume gain
+        stale = np.flatnonzero(np.diff(history["hypervolume"]) <= 1e-9)
+        assert len(history) == (stale[0] + 2 if len(stale) else 6)
 
 
 def test_wall_time_budget(tmp_path):

@@ -60,6 +60,7 @@ def test_run_directory_contents(tmp_path):
     assert {"rerank.pool", "itemknn.k", "ease.l2"} <= set(trials)
     assert history["generation"].tolist() == [1, 2, 3]
     assert history["evaluations"].tolist() == [8, 16, 24]
+    assert (history["front_size"] > 0).all()
     assert np.all(np.diff(history["hypervolume"]) >= 0)  # over all points so far: never drops
     assert 0 <= history["hypervolume"].iloc[-1] < 1  # reference: the popularity baseline
     assert set(front["trial"]) <= set(trials["trial"])
