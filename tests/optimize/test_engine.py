@@ -64,7 +64,7 @@ def test_constraints_reach_pymoo_and_filter_the_front(tmp_path):
     assert len(front) > 0
     assert (front["val_cost"] <= 3000).all() and (front["val_ndcg@5"] >= 0.9 * best).all()
     meta = json.loads((tmp_path / "run.json").read_text())
-    assert [c["limit"] for c in meta["constraints"]][0] == 3000
+    assert meta["constraints"][0]["limit"] == 3000
     by_name = {o["name"]: o for o in meta["objectives"]}
     assert by_name["cost"]["worst"] == 3000  # the tighter of the space's maximum and the bound
 
@@ -101,8 +101,9 @@ def test_router_is_sticky_and_balanced():
 def test_worker_processes_give_identical_results(serial_run, tmp_path):
     _, serial = serial_run
     study = Study.prepare(_config(), None)
-    parallel = run_search(study, tmp_path, progress=False,
-                          executor=ProcessExecutor(study.spec(), 2))
+    parallel = run_search(
+        study, tmp_path, progress=False, executor=ProcessExecutor(study.spec(), 2)
+    )
     pd.testing.assert_frame_equal(_deterministic(parallel), _deterministic(serial))
     meta = json.loads((tmp_path / "run.json").read_text())
     assert meta["workers"] == 2 and meta["fits"] > 0
@@ -111,8 +112,9 @@ def test_worker_processes_give_identical_results(serial_run, tmp_path):
 def test_dask_cluster_gives_identical_results(serial_run, tmp_path):
     distributed = pytest.importorskip("distributed")
     _, serial = serial_run
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         study = Study.prepare(_config(), None)
         executor = DaskExecutor(study.spec(), cluster.scheduler_address)
         frame = run_search(study, tmp_path, progress=False, executor=executor)
@@ -125,8 +127,10 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(serial_run, tmp_p
     front_x = front_vectors(out, study.space)
     run_search(study, tmp_path, progress=False, warm_start=front_x)
     with sqlite3.connect(tmp_path / "trials.sqlite") as db:
-        first = [np.frombuffer(x) for (x,) in db.execute(
-            "SELECT x FROM trials WHERE generation = 1 ORDER BY trial")]
+        first = [
+            np.frombuffer(x)
+            for (x,) in db.execute("SELECT x FROM trials WHERE generation = 1 ORDER BY trial")
+        ]
     repaired = study.space.repair(front_x)[: len(first)]
     assert all(np.array_equal(a, b) for a, b in zip(first, repaired, strict=False))
     meta = json.loads((tmp_path / "run.json").read_text())

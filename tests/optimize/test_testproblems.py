@@ -16,8 +16,9 @@ from paretorec.select.pareto import front_mask
 POP, GENS = 40, 30
 
 
-@pytest.mark.parametrize("problem,n_obj", [("zdt1", None), ("zdt2", None), ("zdt3", None),
-                                           ("dtlz2", 3)])
+@pytest.mark.parametrize(
+    "problem,n_obj", [("zdt1", None), ("zdt2", None), ("zdt3", None), ("dtlz2", 3)]
+)
 @pytest.mark.parametrize("algorithm", ["nsga2", "mopso"])
 def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
     ratios = []
