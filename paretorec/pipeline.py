@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from paretorec.data import Dataset, Split
 from paretorec.errors import ConfigError, DataWarning
@@ -28,6 +29,11 @@ from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
 from paretorec.space import RERANK_PARAMS, Value
 
 CACHE_ENTRIES = 128  # candidate sets kept per pipeline (about 1.5 MB each on ML-100k)
+# Fits run single-threaded BLAS. On this project's 2-core machines a second BLAS thread made an
+# EASE refit 25x slower whenever the other core was busy (0.2 s -> 5.8 s, measured), and one
+# thread everywhere makes serial and --workers runs bitwise identical. Parallelism comes from
+# evaluating several points at once (--workers, --scheduler), not from inside a fit.
+_BLAS = ThreadpoolController()
 
 
 @dataclass(frozen=True)
@@ -177,7 +183,8 @@ class Pipeline:
             self._candidates.move_to_end(key)
             return self._candidates[key]
         data = self.stage(stage)
-        cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
+        with _BLAS.limit(limits=1, user_api="blas"):
+            cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
         self.fits += 1
         self._candidates[key] = cands
         if len(self._candidates) > CACHE_ENTRIES:

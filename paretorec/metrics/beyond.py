@@ -76,7 +76,9 @@ def ild_cooc(lists: np.ndarray, bits: np.ndarray, k: int) -> np.ndarray:
 
     ``cos(i, j) = |U_i ∩ U_j| / sqrt(|U_i| |U_j|)`` with ``U_i`` the training users of item i
     (0 when either has none): the cosine of the item columns of the binary training matrix.
-    Only the pairs inside the lists are computed, each as the popcount of two ANDed bitsets.
+    Each distinct item pair in the lists is computed once, as the popcount of two ANDed
+    bitsets; lists share most of their pairs, so the work grows with the distinct pairs, not
+    with users times pairs.
 
     Args:
         lists: ``(n, K)`` item codes, ``-1`` for empty slots.
@@ -87,21 +89,26 @@ def ild_cooc(lists: np.ndarray, bits: np.ndarray, k: int) -> np.ndarray:
     valid = top >= 0
     first, second = np.triu_indices(top.shape[1], 1)
     pair = valid[:, first] & valid[:, second]
-    items = np.where(valid, top, 0)
-    size = np.bitwise_count(np.take(bits, items, axis=0)).sum(axis=2, dtype=np.int64)  # |U_i|
-    norm = np.sqrt((size[:, first] * size[:, second]).astype(np.float64))
-    shared = np.empty(pair.shape, dtype=np.int64)
-    per_user = bits.itemsize * max(bits.shape[1], 1) * max(len(first), 1)
-    block = max(1, ILD_BLOCK_BYTES // per_user)
-    for lo in range(0, len(top), block):  # blocks of users bound the gathered bitsets' memory
-        both = np.take(bits, items[lo : lo + block, first], axis=0)  # (b, pairs, words)
-        both &= np.take(bits, items[lo : lo + block, second], axis=0)
-        shared[lo : lo + block] = np.bitwise_count(both).sum(axis=2, dtype=np.int64)
-    cos = np.divide(shared, norm, out=np.zeros(norm.shape), where=norm > 0)
+    a = np.where(valid, top, 0)[:, first].astype(np.int64)
+    b = np.where(valid, top, 0)[:, second].astype(np.int64)
+    n_items = bits.shape[0]
+    keys = np.minimum(a, b) * n_items + np.maximum(a, b)
+    unique, inverse = np.unique(keys[pair], return_inverse=True)
+    left, right = unique // n_items, unique % n_items
+    size = np.bitwise_count(bits).sum(axis=1, dtype=np.int64)  # |U_i|
+    shared = np.empty(len(unique), dtype=np.int64)
+    block = max(1, ILD_BLOCK_BYTES // max(bits.itemsize * bits.shape[1], 1))
+    for lo in range(0, len(unique), block):  # blocks of pairs bound the gathered bitsets
+        both = np.take(bits, left[lo : lo + block], axis=0)
+        both &= np.take(bits, right[lo : lo + block], axis=0)
+        shared[lo : lo + block] = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
+    norm = np.sqrt((size[left] * size[right]).astype(np.float64))
+    cos = np.divide(shared, norm, out=np.zeros(len(unique)), where=norm > 0)
+    dissimilar = np.zeros(pair.shape)
+    dissimilar[pair] = 1.0 - cos[inverse]
     n_pairs = pair.sum(axis=1)
-    total = np.where(pair, 1.0 - cos, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n_pairs > 0, total / n_pairs, np.nan)
+        return np.where(n_pairs > 0, dissimilar.sum(axis=1) / n_pairs, np.nan)
 
 
 def novelty(lists: np.ndarray, info: np.ndarray, k: int) -> np.ndarray:

@@ -19,8 +19,6 @@ from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from threadpoolctl import threadpool_limits
-
 from paretorec.errors import ConfigError
 
 Values = Mapping[str, Any]
@@ -138,8 +136,6 @@ class SerialExecutor:
 
 
 def _worker_main(connection: Connection, spec: TargetSpec, worker: int) -> None:
-    # N workers on N cores: a multi-threaded BLAS in each would oversubscribe the machine
-    threadpool_limits(1)
     target = spec.build()
     connection.send(("ready", None))
     while True:
@@ -223,7 +219,6 @@ _DASK_TARGETS: dict[str, Any] = {}  # per Dask worker process: targets built so 
 def _dask_batch(spec: TargetSpec, worker: int, batch: list[tuple[int, Job]]) -> list:
     target = _DASK_TARGETS.get(spec.key)
     if target is None:
-        threadpool_limits(1)  # one task per core; see _worker_main
         target = _DASK_TARGETS[spec.key] = spec.build()
     return [(index, _run(target, job, worker)) for index, job in batch]
 

@@ -387,6 +387,7 @@ def run_search(
                 "fits": fits,
                 "workers": getattr(executor, "n_workers", 1),
                 "hypervolume_final": hv,
+                "test_scoring_seconds": getattr(target, "test_scoring_seconds", None),
                 "warm_start": warm_meta,
             },
         ),
@@ -400,6 +401,7 @@ def _score_test_on_front(
     """With ``test_scoring = "front"``: score test now, for the final front's points only."""
     if "test" in target.stages() or "test" not in target.stages("every"):
         return records
+    start = time.perf_counter()
     frame = trials_frame(target, records)
     front = np.flatnonzero(front_rows(target, frame))
     todo = [i for i in front if not any(k.startswith("test_") for k in records[i].results)]
@@ -417,6 +419,7 @@ def _score_test_on_front(
             records[i].cached,
         )
         store.update_results(records[i].trial, merged)
+    target.test_scoring_seconds = time.perf_counter() - start
     return records
 
 

@@ -1,0 +1,165 @@
+"""What one evaluation costs on ML-100k, what the engine adds per candidate, and the wall time
+of the main 20 x 10 run. Medians (this machine is shared and noisy); ratios against baselines
+measured in the same process:
+
+- cached evaluation (model fitted: re-rank + metrics) against a refit evaluation;
+- the vectorised re-rank against a per-user Python loop computing the same lists;
+- paretorec's engine on ZDT1 against pymoo's own ``minimize`` with the same algorithm, budget
+  and seed: the difference per candidate is the engine overhead (store, decoding, bookkeeping).
+
+Two cached-evaluation figures, because they answer two questions:
+- *search objective*: what the optimiser calls, validation only, objectives only
+  (``test_scoring = "front"``, no extra recorded metrics);
+- *spine trial*: validation AND test with the default recorded metrics, as ``tune`` runs by
+  default.
+
+    python experiments/bench_evaluation.py [--data-dir DIR] [--points 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from pymoo.algorithms.moo.nsga2 import NSGA2
+from pymoo.optimize import minimize
+
+from paretorec.config import EvaluationConfig, SearchConfig, load_config
+from paretorec.optimize import run_search
+from paretorec.optimize.testproblems import TestProblemTarget
+from paretorec.pipeline import Candidate
+from paretorec.rerank import rerank
+from paretorec.study import Study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def per_user_rerank(items, scores, w, k, novelty, sim):
+    """The same greedy MMR as paretorec.rerank, one user at a time (the baseline)."""
+    out = np.full((len(items), k), -1)
+    for u in range(len(items)):
+        cand = items[u, : w.pool]
+        rel = scores[u, : w.pool]
+        value = (rel - rel[-1]) / ((rel[0] - rel[-1]) or 1.0) + w.novelty * novelty[cand]
+        prof = sim.profile[cand]
+        redundancy = np.zeros(len(cand))
+        chosen: list[int] = []
+        for _ in range(k):
+            marginal = value - w.diversity * redundancy
+            marginal[chosen] = -np.inf
+            best = int(np.argmax(marginal))
+            chosen.append(best)
+            if w.diversity:
+                redundancy = np.maximum(redundancy, sim.table[prof, prof[best]])
+        out[u] = cand[chosen]
+    return out
+
+
+def cached_ms(study: Study, points: list[dict], stages: tuple[str, ...]) -> dict[str, float]:
+    """Median ms per evaluation with every model already fitted (memo cleared each time)."""
+    for values in points:
+        study.evaluate(values, stages)
+    every, diverse, plain = [], [], []
+    for _ in range(3):
+        for values in points:
+            study._memo.clear()
+            start = time.perf_counter()
+            study.evaluate(values, stages)
+            ms = 1000 * (time.perf_counter() - start)
+            every.append(ms)
+            (diverse if values["rerank.diversity"] > 0 else plain).append(ms)
+    return {
+        "all": round(float(np.median(every)), 3),
+        "with_diversity": round(float(np.median(diverse)), 3),
+        "without_diversity": round(float(np.median(plain)), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--points", type=int, default=60)
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "evaluation.json"))
+    args = parser.parse_args()
+    config = load_config(ROOT / "experiments" / "ml100k.toml")
+    lean = dataclasses.replace(
+        config, evaluation=EvaluationConfig(k=10, record=(), test_scoring="front")
+    )
+    rng = np.random.default_rng(0)
+    spine = Study.prepare(config, args.data_dir)
+    search = Study.prepare(lean, args.data_dir)
+    X = spine.space.repair(rng.random((args.points, spine.space.n_var)))
+    points = [spine.space.decode(x) for x in X]
+    for values in points[: len(points) // 3]:  # a third without the diversity penalty
+        values["rerank.diversity"] = 0.0
+
+    refit = {"popularity": [], "itemknn": [], "ease": []}
+    for values in points[:24]:
+        search.pipeline._candidates.clear()
+        search._memo.clear()
+        start = time.perf_counter()
+        search.evaluate(values, ("validation",))
+        refit[values["model"]].append(1000 * (time.perf_counter() - start))
+
+    report: dict = {
+        "machine": "2 cores, shared; medians",
+        "cached_evaluation_ms_search_objective": cached_ms(search, points, ("validation",)),
+        "cached_evaluation_ms_spine_trial": cached_ms(spine, points, ("validation", "test")),
+        "refit_evaluation_ms_validation_only": {
+            m: round(float(np.median(v)), 1) for m, v in refit.items() if v
+        },
+    }
+
+    pipe = search.pipeline
+    stage = pipe.stage("validation")
+    vec, loop, agree = [], [], []
+    for values in [p for p in points if p["rerank.diversity"] > 0][:6]:
+        cand = Candidate.from_values(values)
+        cs = pipe.candidates("validation", cand.model)
+        inputs = (cs.items, cs.scores, cand.rerank, 10, stage.novelty_bonus, pipe.similarity)
+        start = time.perf_counter()
+        lists, _ = rerank(*inputs)
+        vec.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        reference = per_user_rerank(*inputs)
+        loop.append(time.perf_counter() - start)
+        agree.append(float((reference == lists).mean()))
+    report["rerank_ms_vectorised"] = round(1000 * float(np.median(vec)), 3)
+    report["rerank_ms_per_user_loop"] = round(1000 * float(np.median(loop)), 3)
+    report["rerank_speedup"] = round(float(np.median(loop) / np.median(vec)), 1)
+    report["rerank_identical_share"] = float(np.mean(agree))
+
+    overheads = []
+    for seed in (1, 2, 3):
+        target = TestProblemTarget("zdt1", SearchConfig(population=40, generations=50, seed=seed))
+        with tempfile.TemporaryDirectory() as out:
+            start = time.perf_counter()
+            run_search(target, out, progress=False)
+            ours = time.perf_counter() - start
+        start = time.perf_counter()
+        minimize(target.problem, NSGA2(pop_size=40), ("n_gen", 50), seed=seed)
+        theirs = time.perf_counter() - start
+        overheads.append(1000 * (ours - theirs) / 2000)
+    report["engine_overhead_ms_per_candidate"] = round(float(np.median(overheads)), 3)
+
+    fresh = Study.prepare(config, args.data_dir)
+    _ = fresh.objectives  # baselines: setup, measured with the run below as tune does
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        frame = run_search(fresh, out, progress=False)
+        report["nsga2_20x10_wall_seconds"] = round(time.perf_counter() - start, 2)
+    report["nsga2_20x10_evaluations"] = len(frame)
+    report["nsga2_20x10_fits"] = fresh.fits
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
