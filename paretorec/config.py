@@ -161,6 +161,8 @@ class SearchConfig:
     The run stops at whichever comes first: ``generations``, ``max_evaluations``,
     ``max_seconds`` of evaluation wall time, or ``stagnation`` generations in a row without a
     hypervolume gain. ``weights`` are the fixed objective weights of the ``weighted`` algorithm.
+    ``start_from_baselines`` puts every model at its defaults, without re-ranking, into the
+    first population (they are measured anyway, to anchor the hypervolume).
     """
 
     algorithm: str = "nsga2"
@@ -171,6 +173,7 @@ class SearchConfig:
     max_seconds: float | None = None
     stagnation: int | None = None
     weights: tuple[float, ...] | None = None
+    start_from_baselines: bool = True
 
     def __post_init__(self) -> None:
         for name in ("population", "generations", "max_evaluations", "max_seconds", "stagnation"):

@@ -170,6 +170,28 @@ class SearchSpace:
             [dom.encode(values[name]) if name in values else 0.5 for name, dom in self.params]
         )
 
+    def encode_nearest(self, values: Mapping[str, Value]) -> np.ndarray:
+        """Like ``encode``, for values that may lie off the space: numbers are clipped to the
+        bounds, off-grid numbers go to the nearest grid value (by ratio when positive)."""
+        x = []
+        for name, dom in self.params:
+            v = values.get(name)
+            if v is None:
+                x.append(0.5)
+            elif isinstance(dom, Choice) and v not in dom.values:
+                numbers = [g for g in dom.values if isinstance(g, int | float)]
+                if not numbers or not isinstance(v, int | float):
+                    x.append(0.5)
+                    continue
+                scale = np.log if v > 0 and min(numbers) > 0 else (lambda a: a)
+                gaps = np.abs(scale(np.array(numbers, dtype=float)) - scale(float(v)))
+                x.append(dom.encode(numbers[int(np.argmin(gaps))]))
+            elif isinstance(dom, Real | Int):
+                x.append(dom.encode(min(max(v, dom.low), dom.high)))  # type: ignore[type-var]
+            else:
+                x.append(dom.encode(v))
+        return np.array(x)
+
     def repair(self, X: np.ndarray) -> np.ndarray:
         """``(n, n_var)`` vectors clipped to [0, 1] with discrete coordinates at cell centres."""
         X = np.clip(np.asarray(X, dtype=np.float64), 0.0, 1.0)

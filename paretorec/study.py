@@ -179,6 +179,24 @@ class Study:
             for o, (best, worst) in zip(self.config.objectives, self._anchors(), strict=True)
         )
 
+    def baseline_points(self) -> np.ndarray:
+        """The baselines as unit vectors of this space: each model at its defaults (nearest
+        grid value), the smallest pool, no diversity or novelty weight."""
+        k = self.config.evaluation.k
+        points = []
+        for name in self.space.models():
+            values: dict[str, Value] = {
+                "model": name,
+                "rerank.pool": k,
+                "rerank.diversity": 0.0,
+                "rerank.novelty": 0.0,
+            }
+            default = MODELS.get(name)()
+            for f in dataclasses.fields(default):
+                values[f"{name}.{f.name}"] = getattr(default, f.name)
+            points.append(self.space.encode_nearest(values))
+        return self.space.repair(np.array(points))
+
     def _best_baseline(self, ref: MetricRef) -> float:
         values = [v[ref.name] for v in self.baselines.values()]
         return float(max(values) if ref.metric.direction == "max" else min(values))

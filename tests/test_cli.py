@@ -249,3 +249,58 @@ def test_exported_point_round_trips(tuned):
     with pytest.raises(Exception, match="schema_version 99 is not supported"):
         OperatingPoint.from_dict(raw)
     assert np.isfinite(point.values["test"]["ndcg@10"])
+
+
+def test_evaluate_prints_intervals_segments_and_a_comparison(tuned, capsys, data_dir):
+    root, run = tuned
+    assert run_cli(["select", run], capsys)[0] == 0
+    other = root / "utopia.json"
+    assert run_cli(["select", run, "--method", "utopia", "--out", other], capsys)[0] == 0
+    args = [
+        "evaluate",
+        run / "chosen.json",
+        "--metrics",
+        "ndcg@10,coverage@10,cost",
+        "--segments",
+        "--bootstrap",
+        200,
+        "--compare",
+        other,
+        "--data-dir",
+        data_dir,
+    ]
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    assert "95% interval" in out and "cold" in out and "heavy" in out
+    assert "paired comparison" in out and "ttest_rel" in out
+    for line in out.splitlines():
+        if line.strip().startswith("ndcg@10") and "[" in line:
+            low, high = map(float, line.split("[")[1].split("]")[0].split(","))
+            assert low <= float(line.split()[1]) <= high
+            break
+
+
+def test_tune_options_are_checked(tuned, capsys, tmp_path, data_dir):
+    root, run = tuned
+    config = root / "small.toml"
+    code, _, err = run_cli(
+        [
+            "tune",
+            config,
+            "--out",
+            tmp_path / "a",
+            "--workers",
+            2,
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+        ],
+        capsys,
+    )
+    assert code == 2 and "not both" in err
+    code, _, err = run_cli(
+        ["tune", config, "--out", tmp_path / "b", "--warm-start", tmp_path, "--data-dir", data_dir],
+        capsys,
+    )
+    assert code == 2 and "not a paretorec run directory" in err
+    code, _, err = run_cli(["check", run, "--data", tmp_path / "new.txt"], capsys)
+    assert code == 2 and "expected an experiment config" in err

@@ -64,7 +64,6 @@ class _SearchProblem(Problem):
 class _State:
     generation: int = 0
     trial: int = 0
-    stop_now: bool = False
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -319,7 +318,10 @@ def run_search(
         ledger.extend(done, F, G)
         return F, G
 
-    initial = None if warm_start is None else target.space.repair(np.atleast_2d(warm_start))
+    starts = [] if warm_start is None else [np.atleast_2d(warm_start)]
+    if getattr(search, "start_from_baselines", False) and hasattr(target, "baseline_points"):
+        starts.append(target.baseline_points())
+    initial = target.space.repair(np.vstack(starts)) if starts else None
     algorithm = ALGORITHMS.get(search.algorithm)(search, target.space, target.objectives, initial)
     problem = _SearchProblem(
         target.space.n_var, len(target.objectives), len(target.constraints), batch
