@@ -46,6 +46,8 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.dataset == "file" and not self.path:
             raise ConfigError('[data] `path` is required when dataset = "file"')
+        if self.synthetic is not None and self.dataset != "synthetic":
+            raise ConfigError('[data.synthetic]: only dataset = "synthetic" uses it')
         if self.format not in (None, "csv", "parquet"):
             raise ConfigError(f"[data] format must be csv or parquet, got {self.format!r}")
         for key, allowed in (
@@ -95,6 +97,9 @@ class SplitConfig:
             raise ConfigError(
                 f"[split] method must be one of {', '.join(SPLIT_METHODS)}, got {self.method!r}"
             )
+        for key in ("test_cutoff", "validation_cutoff"):
+            if getattr(self, key) is not None and self.method != "temporal":
+                raise ConfigError(f'[split] {key}: only method = "temporal" uses it')
         for name in ("test", "validation"):
             value = getattr(self, name)
             is_count = isinstance(value, int)
@@ -175,7 +180,16 @@ class SearchConfig:
     weights: tuple[float, ...] | None = None
     start_from_baselines: bool = True
 
+    @property
+    def budget(self) -> int:
+        """Evaluations the search may spend: ``max_evaluations``, else population x generations."""
+        return self.max_evaluations or self.population * self.generations
+
     def __post_init__(self) -> None:
+        if self.weights is not None and self.algorithm != "weighted":
+            raise ConfigError(
+                f'[search] weights: only algorithm = "weighted" uses them, got {self.algorithm!r}'
+            )
         for name in ("population", "generations", "max_evaluations", "max_seconds", "stagnation"):
             value = getattr(self, name)
             if value is not None and not value > 0:

@@ -18,10 +18,6 @@ class DataError(ParetoRecError):
     """A dataset is missing, unreadable, or does not have the shape the loader needs."""
 
 
-class NotFittedError(ParetoRecError):
-    """A model or pipeline was asked for results before it was fitted."""
-
-
 class UnknownNameError(ParetoRecError, KeyError):
     """A registry lookup used a name that is not registered."""
 

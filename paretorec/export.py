@@ -90,10 +90,9 @@ class OperatingPoint:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], where: str = "operating point") -> OperatingPoint:
-        if raw.get("schema") != SCHEMA:
-            raise ConfigError(
-                f"{where}: not a paretorec operating point (schema {raw.get('schema')!r})"
-            )
+        if not isinstance(raw, dict) or raw.get("schema") != SCHEMA:
+            schema = raw.get("schema") if isinstance(raw, dict) else None
+            raise ConfigError(f"{where}: not a paretorec operating point (schema {schema!r})")
         version = raw.get("schema_version")
         if version != SCHEMA_VERSION:
             raise ConfigError(
@@ -179,14 +178,34 @@ def serve(
     """
     if fit_on not in FIT_ON:
         raise ConfigError(f"--fit-on must be one of {', '.join(FIT_ON)}, got {fit_on!r}")
-    dataset = load_dataset(point.data, data_dir)
-    if dataset.checksum != point.dataset_checksum:
+    pipeline = point_pipeline([point], data_dir, split=fit_on == "run")
+    return Served(point, pipeline.dataset, pipeline, "test" if fit_on == "run" else "all")
+
+
+def point_pipeline(
+    points: list[OperatingPoint], data_dir: str | os.PathLike[str] | None, split: bool
+) -> Pipeline:
+    """A pipeline over the data the points were chosen on (checked by checksum), with their
+    split when ``split``, deep enough for every point's pool.
+
+    Raises:
+        ConfigError: the points were chosen on different data or splits.
+        DataError: the data at hand is not the data they were chosen on.
+    """
+    first = points[0]
+    for other in points[1:]:
+        if (other.dataset_checksum, other.split) != (first.dataset_checksum, first.split):
+            raise ConfigError(
+                "the points were chosen on different data or splits "
+                f"({first.dataset_checksum[:19]}... / {other.dataset_checksum[:19]}...)"
+            )
+    dataset = load_dataset(first.data, data_dir)
+    if dataset.checksum != first.dataset_checksum:
         raise DataError(
-            f"dataset {point.data.dataset} at hand ({dataset.checksum[:19]}...) is not the data "
-            f"the point was chosen on ({point.dataset_checksum[:19]}...); point --data-dir at "
+            f"dataset {first.data.dataset} at hand ({dataset.checksum[:19]}...) is not the data "
+            f"the point was chosen on ({first.dataset_checksum[:19]}...); point --data-dir at "
             "that data"
         )
-    split = make_split(dataset.interactions, point.split) if fit_on == "run" else None
-    pool = point.candidate.rerank.pool
-    pipeline = Pipeline(dataset, split, point.k, max(pool, point.k))
-    return Served(point, dataset, pipeline, "test" if fit_on == "run" else "all")
+    parts = make_split(dataset.interactions, first.split) if split else None
+    pool = max(max(p.candidate.rerank.pool for p in points), first.k)
+    return Pipeline(dataset, parts, first.k, pool)

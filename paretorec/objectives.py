@@ -128,11 +128,11 @@ class Constraint:
     limit: float
     text: str
 
-    def violation(self, value: float) -> float:
-        """pymoo's G: <= 0 when satisfied; a value that could not be computed violates."""
-        if np.isnan(value):
-            return float("inf")
-        return value - self.limit if self.sense == "<=" else self.limit - value
+    def violation(self, values: np.ndarray) -> np.ndarray:
+        """pymoo's G for metric values: <= 0 when satisfied; NaN (not computed) violates."""
+        values = np.asarray(values, dtype=np.float64)
+        g = values - self.limit if self.sense == "<=" else self.limit - values
+        return np.where(np.isnan(values), np.inf, g)
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,15 @@ class SearchSpace:
         X = np.clip(np.asarray(X, dtype=np.float64), 0.0, 1.0)
         for j, (_, dom) in enumerate(self.params):
             X[:, j] = dom.snap(X[:, j])
+        names = [name for name, _ in self.params]
+        if "model" in names:  # inactive coordinates to 0.5 (as encode), so points that decode
+            # alike are alike to pymoo's duplicate elimination
+            dom = dict(self.params)["model"]
+            chosen = np.array([dom.decode(u) for u in X[:, names.index("model")]])
+            for j, name in enumerate(names):
+                owner = _condition(name)
+                if owner is not None:
+                    X[chosen != owner, j] = 0.5
         return X
 
     def describe(self) -> list[str]:
@@ -305,6 +314,11 @@ def parse_space(raw: Mapping[str, Any] | None, known_models: Mapping[str, type])
         else:
             fixed.append((name, spec))
     space = SearchSpace(tuple(params), tuple(fixed))
+    model_domain = dict(space.params).get("model")
+    if isinstance(model_domain, Real | Int | Grid) or (
+        model_domain is None and not isinstance(dict(space.fixed)["model"], str)
+    ):
+        raise ConfigError("space `model`: a model name or a list of names, not a range")
     models = space.models()
     for model in models:
         if model not in known_models:

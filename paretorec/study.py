@@ -65,6 +65,7 @@ def plan(config: ExperimentConfig) -> Plan:
     space = parse_space(config.space, {m: MODELS.get(m) for m in MODELS})
     if "rerank.pool" not in space.names:
         space = SearchSpace(space.params, (*space.fixed, ("rerank.pool", 50)))
+    _check_corners(space)
     k = config.evaluation.k
     lowest = int(space.lower("rerank.pool"))  # type: ignore[arg-type]
     if lowest < k:
@@ -108,6 +109,23 @@ def plan(config: ExperimentConfig) -> Plan:
     if TIMING not in [r.name for r in refs]:
         refs.append(parse_metric(TIMING))
     return Plan(config, space, tuple(refs), constraints)
+
+
+def _check_corners(space: SearchSpace) -> None:
+    """Build every model of the space at its parameters' lower and upper bounds, so a bound a
+    model or the re-ranker rejects (``ease.l2 = 0``, a fractional ``itemknn.k``) fails now,
+    not when the search first proposes it."""
+    for model in space.models():
+        for bound in (space.lower, space.upper):
+            values: dict[str, Value] = {"model": model}
+            for name in space.names:
+                head = name.split(".", 1)[0]
+                if name != "model" and head in ("rerank", model):
+                    values[name] = bound(name)
+            try:
+                Candidate.from_values(values)
+            except ConfigError as exc:
+                raise ConfigError(f"space: {exc} (at the bounds of `{model}`)") from None
 
 
 class Study:
@@ -155,13 +173,20 @@ class Study:
 
     @cached_property
     def baselines(self) -> dict[str, dict[str, float]]:
-        """Validation values of every space model (and popularity) at defaults, no re-rank."""
-        k = self.config.evaluation.k
-        out = {}
-        for name in dict.fromkeys([BASELINE, *self.space.models()]):
-            candidate = Candidate(build_model(name, {}), RerankWeights(pool=max(k, 1)))
-            out[name] = self.pipeline.evaluate("validation", candidate, self.plan.metrics)
-        return out
+        """Validation values of the baselines: the points ``baseline_points`` puts in the first
+        population (each model of the space at its defaults, no re-ranking), and popularity
+        with pool k even when the space leaves it out (it anchors the hypervolume)."""
+        candidates = {
+            str(values["model"]): Candidate.from_values(values)
+            for values in map(self.space.decode, self.baseline_points())
+        }
+        if BASELINE not in candidates:
+            pool = max(self.config.evaluation.k, 1)
+            candidates[BASELINE] = Candidate(build_model(BASELINE, {}), RerankWeights(pool=pool))
+        return {
+            name: self.pipeline.evaluate("validation", candidate, self.plan.metrics)
+            for name, candidate in candidates.items()
+        }
 
     @cached_property
     def constraints(self) -> tuple[Constraint, ...]:

@@ -75,9 +75,26 @@ def test_unreadable_config(tmp_path):
         ({"constraints": ["cost < 5"]}, "is not of the form"),
         ({"constraints": ["bliss@10 >= 0.1"]}, "unknown metric `bliss`"),
         ({"evaluation": {"test_scoring": "never"}}, "test_scoring must be one of"),
-        ({"search": {"weights": [1.0]}}, "one per objective"),
+        ({"search": {"algorithm": "weighted", "weights": [1.0]}}, "one per objective"),
     ],
 )
 def test_plan_rejects_names_and_bounds_before_loading_data(raw, match):
     with pytest.raises((ConfigError, KeyError), match=match):
+        plan(from_dict(ExperimentConfig, raw))
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [
+        ({"space": {"model": "ease", "ease.l2": {"low": 0.0, "high": 10.0}}}, "ease.l2 > 0"),
+        ({"space": {"model": "itemknn", "itemknn.k": {"low": 5.0, "high": 9.0}}}, "an integer"),
+        ({"space": {"model": "ease", "rerank.diversity": {"low": -1.0, "high": 1.0}}}, ">= 0"),
+        ({"space": {"model": {"low": 1, "high": 2}}}, "not a range"),
+        ({"search": {"weights": [1.0, 1.0, 1.0]}}, 'only algorithm = "weighted"'),
+        ({"split": {"test_cutoff": 5}}, 'only method = "temporal"'),
+        ({"data": {"dataset": "ml-100k", "synthetic": {"seed": 1}}}, 'only dataset = "synthetic"'),
+    ],
+)
+def test_plan_checks_the_space_corners_and_unused_keys(raw, match):
+    with pytest.raises(ConfigError, match=match):
         plan(from_dict(ExperimentConfig, raw))

@@ -89,3 +89,16 @@ def test_nested_tables_and_fixed_values():
 def test_space_errors_say_what_must_hold(raw, match):
     with pytest.raises(ConfigError, match=match):
         parse_space(raw, KNOWN)
+
+
+def test_repair_sets_inactive_coordinates_to_the_centre():
+    space = parse_space(None, KNOWN)
+    X = space.repair(np.random.default_rng(1).random((50, space.n_var)))
+    names = [n for n, _ in space.params]
+    for x in X:
+        model = space.decode(x)["model"]
+        for j, name in enumerate(names):
+            if "." in name and not name.startswith(("rerank.", model + ".")):
+                assert x[j] == 0.5
+    # two points that decode alike are now identical vectors
+    assert len({tuple(x) for x in X}) == len({tuple(sorted(space.decode(x).items())) for x in X})

@@ -11,7 +11,7 @@ from paretorec.data.interactions import Dataset, Interactions, ItemFeatures
 from paretorec.data.locate import ENV_VAR
 from paretorec.data.movielens import load_ml100k, load_ml_latest_small
 from paretorec.data.sources import load_file
-from paretorec.data.split import STAGES, Split, Stage, holdout_split, make_split
+from paretorec.data.split import Split, Stage, holdout_split, make_split
 from paretorec.data.synthetic import load_synthetic
 from paretorec.registry import Registry
 
@@ -35,7 +35,6 @@ def load_dataset(
 __all__ = [
     "DATASETS",
     "ENV_VAR",
-    "STAGES",
     "CleaningOptions",
     "CleaningReport",
     "Dataset",

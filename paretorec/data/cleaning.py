@@ -148,6 +148,8 @@ def clean(
             f"missing {key} id",
             f"fill in the {col(key)} column or delete the row",
         )
+        # before duplicates are looked for: "5", " 5" and "5.0" are one id
+        c.frame = c.frame.assign(**{key: normalise_ids(c.frame[key])})
 
     if "rating" in c.frame:
         raw = c.frame["rating"]
@@ -188,7 +190,11 @@ def clean(
             "not a time (epoch seconds or an ISO date)",
             f"write {col('timestamp')} as epoch seconds or ISO 8601",
         )
-        c.frame = c.frame.assign(timestamp=_to_seconds(c.frame["timestamp"]).astype(np.int64))
+        seconds = _to_seconds(c.frame["timestamp"])
+        if len(seconds) and seconds.median() > MILLISECONDS:
+            seconds = seconds // 1000
+            c.steps.append(Step("timestamp unit", 0, "milliseconds read as such"))
+        c.frame = c.frame.assign(timestamp=seconds.astype(np.int64))
 
     order = c.frame.sort_values("timestamp", kind="stable") if "timestamp" in c.frame else c.frame
     duplicate = order.duplicated(subset=["user", "item"], keep="last").reindex(c.frame.index)
@@ -233,6 +239,19 @@ def clean(
     return out, report
 
 
+MILLISECONDS = 1e11  # epoch values above this are milliseconds (seconds reach it in year 5138)
+
+
+def normalise_ids(values: pd.Series) -> pd.Series:
+    """Ids as int64 when every id is a whole number, else as stripped strings."""
+    if pd.api.types.is_integer_dtype(values):
+        return values.astype(np.int64)
+    as_number = pd.to_numeric(values, errors="coerce")
+    if as_number.notna().all() and (as_number == np.floor(as_number)).all():
+        return as_number.astype(np.int64)
+    return values.astype(str).str.strip()
+
+
 def _to_seconds(series: pd.Series) -> pd.Series:
     """Epoch seconds as float; NaN where the value is not a time."""
     numeric = pd.to_numeric(series, errors="coerce")
@@ -248,6 +267,8 @@ def _to_seconds(series: pd.Series) -> pd.Series:
 
 def _k_core(frame: pd.DataFrame, min_user: int, min_item: int) -> np.ndarray:
     """Mask of rows in the iterated (min_user, min_item)-core."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
     users = pd.factorize(frame["user"])[0]
     items = pd.factorize(frame["item"])[0]
     keep = np.ones(len(frame), dtype=bool)

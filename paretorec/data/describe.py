@@ -7,15 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from paretorec.data.interactions import Dataset
-
-
-def gini(counts: np.ndarray) -> float:
-    """Gini index of non-negative counts (0 = all equal, towards 1 = concentrated)."""
-    x = np.sort(np.asarray(counts, dtype=np.float64))
-    n = len(x)
-    if n == 0 or x.sum() == 0:
-        return 0.0
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * x.sum()))
+from paretorec.metrics.popularity import gini_of_counts
 
 
 def _quantiles(values: np.ndarray) -> str:
@@ -39,8 +31,8 @@ def describe(ds: Dataset) -> list[str]:
         f"users          {ds.n_users:,}; interactions per user: {_quantiles(users)}",
         f"items          {ds.n_items:,}; interactions per item: {_quantiles(items)}",
         f"density        {len(inter) / (ds.n_users * ds.n_items):.4%}",
-        f"popularity     Gini {gini(items):.3f}; top 10% of items hold {_head_share(items):.1%} "
-        "of interactions",
+        f"popularity     Gini {gini_of_counts(items):.3f}; top 10% of items hold "
+        f"{_head_share(items):.1%} of interactions",
     ]
     if inter.rating is not None:
         values, counts = np.unique(inter.rating, return_counts=True)

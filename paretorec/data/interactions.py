@@ -149,7 +149,6 @@ def encode(
     items: np.ndarray,
     rating: np.ndarray | None,
     timestamp: np.ndarray | None,
-    item_vocabulary: np.ndarray | None = None,
 ) -> tuple[Interactions, np.ndarray, np.ndarray]:
     """Map raw ids to dense codes (sorted id order) and build Interactions.
 
@@ -158,18 +157,12 @@ def encode(
         items: ``(n,)`` raw item ids.
         rating: ``(n,)`` ratings or None.
         timestamp: ``(n,)`` timestamps or None.
-        item_vocabulary: All known item ids (e.g. the catalogue, including never-rated items);
-            defaults to the ids present in ``items``.
 
     Returns:
         The interactions, the user id vocabulary and the item id vocabulary.
     """
     user_ids, user_codes = np.unique(users, return_inverse=True)
-    if item_vocabulary is None:
-        item_ids, item_codes = np.unique(items, return_inverse=True)
-    else:
-        item_ids = np.unique(item_vocabulary)
-        item_codes = np.searchsorted(item_ids, items)
+    item_ids, item_codes = np.unique(items, return_inverse=True)
     inter = Interactions(
         user=user_codes.astype(np.int32),
         item=item_codes.astype(np.int32),

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from paretorec.config import DataConfig
-from paretorec.data.cleaning import CleaningOptions, CleaningReport, clean
+from paretorec.data.cleaning import CleaningOptions, CleaningReport, clean, normalise_ids
 from paretorec.data.interactions import Dataset, ItemFeatures, encode
 from paretorec.data.locate import sha256_file
 from paretorec.errors import DataError
@@ -117,14 +117,6 @@ def map_columns(
     out = frame[list(wanted.values())].copy()
     out.columns = list(wanted.keys())
     return out, wanted
-
-
-def ids_as_numbers(values: pd.Series) -> np.ndarray:
-    """Ids as int64 when every id is a whole number, else as strings."""
-    as_int = pd.to_numeric(values, errors="coerce")
-    if as_int.notna().all() and (as_int == np.floor(as_int)).all():
-        return as_int.astype(np.int64).to_numpy()
-    return values.astype(str).to_numpy()
 
 
 def multi_hot(
@@ -231,7 +223,6 @@ def load_file(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = None) -
     frame, report = clean(frame, str(path), options, mapping, line_offset)
     if note:
         report = report.noted("encoding", note)
-    frame = frame.assign(user=ids_as_numbers(frame["user"]), item=ids_as_numbers(frame["item"]))
     scale = None
     if cfg.rating_scale is not None:
         scale = (float(cfg.rating_scale[0]), float(cfg.rating_scale[1]))
@@ -244,7 +235,7 @@ def load_file(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = None) -
         table, _ = read_table(items_path, None, cfg.separator, cfg.encoding, cfg.strict)
         mapping_items = dict(cfg.item_columns or {"item": "item", "genres": "genres"})
         table, _ = map_columns(table, items_path, mapping_items, ("item",), "item_columns")
-        ids = ids_as_numbers(table["item"])
+        ids = normalise_ids(table["item"]).to_numpy()
         if "genres" in table:
             genres = (ids, table["genres"], cfg.feature_separator)
         if "tags" in table:

@@ -21,7 +21,6 @@ from paretorec.data.interactions import Interactions
 from paretorec.errors import ConfigError, DataError
 
 Stage = Literal["validation", "test"]
-STAGES: tuple[Stage, ...] = ("validation", "test")
 
 
 @dataclass(frozen=True, eq=False)

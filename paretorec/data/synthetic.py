@@ -1072,6 +1072,15 @@ def _option(params: dict[str, Any], key: str, kind: type, default: Any) -> Any:
     return float(value) if kind is float else value
 
 
+CLEANING_DEFAULTS = {
+    "rating_scale": None,
+    "min_user_interactions": 1,
+    "min_item_interactions": 1,
+    "implicit_threshold": None,
+    "strict": False,
+}
+
+
 def load_synthetic(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = None) -> Dataset:
     """The registry's ``synthetic`` dataset, configured by ``[data.synthetic]``.
 
@@ -1095,6 +1104,14 @@ def load_synthetic(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = No
             f"{', '.join(allowed)}" + ("" if "like" in params else " (or like)")
         )
     if "like" not in params:
+        cleaning = [
+            key for key, default in CLEANING_DEFAULTS.items() if getattr(cfg, key) != default
+        ]
+        if cleaning:
+            raise ConfigError(
+                f"[data] {cleaning[0]}: generated data is not cleaned; with "
+                "[data.synthetic] like = ... the cleaning options apply to the imitated dataset"
+            )
         for key in params:
             _option(params, key, int, None)
         return generate(**params)

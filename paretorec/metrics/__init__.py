@@ -183,7 +183,7 @@ _add("arp", "min", lambda c, k: beyond.slot_mean(c.lists, c.reference.item_count
      best=0.0, worst=None)
 _add("aplt", "max",
      lambda c, k: beyond.slot_mean(c.lists, c.reference.long_tail.astype(np.float64), k),
-     "average share of each list outside the short head (top 20% of items by popularity)")
+     "average share of each list outside the short head (items holding 80% of interactions)")
 _add("miscalibration", "min", _miscalibration,
      "Steck's KL of the list's genre mix from the user's history (alpha = 0.01), nats",
      best=0.0, worst=float(np.log(1.0 / calibration.ALPHA)))

@@ -49,9 +49,15 @@ def gini(lists: np.ndarray, n_items: int, k: int) -> float:
     1 and equal exposure is 0. NaN when no slot is filled or the catalogue has one item.
     """
     top = lists[:, :k]
-    counts = np.sort(np.bincount(top[top >= 0], minlength=n_items)).astype(np.float64)
-    total = counts.sum()
-    if total == 0 or n_items < 2:
+    return gini_of_counts(np.bincount(top[top >= 0], minlength=n_items))
+
+
+def gini_of_counts(counts: np.ndarray) -> float:
+    """Gini index of non-negative counts, ``m / (m - 1)``-corrected (see ``gini``): 0 when all
+    are equal, 1 when one holds everything; NaN for an empty total or a single count."""
+    ordered = np.sort(np.asarray(counts, dtype=np.float64))
+    m, total = len(ordered), ordered.sum()
+    if total == 0 or m < 2:
         return float("nan")
-    rank = np.arange(1, n_items + 1, dtype=np.float64)
-    return float(((2.0 * rank - n_items - 1.0) @ counts) / ((n_items - 1.0) * total))
+    rank = np.arange(1, m + 1, dtype=np.float64)
+    return float(((2.0 * rank - m - 1.0) @ ordered) / ((m - 1.0) * total))

@@ -144,16 +144,19 @@ class _Batches(Algorithm):
 
     def _next_batch(self) -> Population:
         n_var = self.problem.n_var
+        given = np.zeros((0, n_var))
+        if self.initial is not None:  # warm-start points go first; the design is not skipped
+            given, self.initial = self.initial[: self.pop_size], self.initial[self.pop_size :]
+            self.initial = self.initial if len(self.initial) else None
+        need = self.pop_size - len(given)
         if self.design is not None:
-            X = self.design[self.cursor : self.cursor + self.pop_size]
-            if len(X) < self.pop_size:  # the design is used up: keep sampling uniformly
-                X = np.vstack([X, self.random_state.random((self.pop_size - len(X), n_var))])
+            X = self.design[self.cursor : self.cursor + need]
+            if len(X) < need:  # the design is used up: keep sampling uniformly
+                X = np.vstack([X, self.random_state.random((need - len(X), n_var))])
         else:
-            X = self.random_state.random((self.pop_size, n_var))
-        if self.cursor == 0 and self.initial is not None:
-            X = np.vstack([self.initial[: self.pop_size], X])[: self.pop_size]
-        self.cursor += self.pop_size
-        return Population.new("X", X)
+            X = self.random_state.random((need, n_var))
+        self.cursor += need
+        return Population.new("X", np.vstack([given, X]))
 
     def _initialize_infill(self):
         return self._next_batch()
@@ -180,18 +183,14 @@ def _random(search, space, objectives, initial):
     return _Batches(search.population, None, initial)
 
 
-def _budget(search: SearchConfig) -> int:
-    return search.max_evaluations or search.population * search.generations
-
-
 def _qmc_design(kind: str, search: SearchConfig) -> Callable[[Problem, Any], np.ndarray]:
     def design(problem: Problem, rng: np.random.Generator) -> np.ndarray:
         seed = int(rng.integers(2**31))
         if kind == "sobol":
             sampler = qmc.Sobol(problem.n_var, scramble=True, seed=seed)
-            n = 2 ** int(np.ceil(np.log2(max(_budget(search), 2))))  # Sobol balance: 2^m points
-            return sampler.random(n)[: _budget(search)]
-        return qmc.LatinHypercube(problem.n_var, seed=seed).random(_budget(search))
+            n = 2 ** int(np.ceil(np.log2(max(search.budget, 2))))  # Sobol balance: 2^m points
+            return sampler.random(n)[: search.budget]
+        return qmc.LatinHypercube(problem.n_var, seed=seed).random(search.budget)
 
     return design
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import time
+import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from paretorec.errors import ConfigError
+from paretorec.errors import ConfigError, ParetoRecError
 
 Values = Mapping[str, Any]
 
@@ -136,15 +137,38 @@ class SerialExecutor:
 
 
 def _worker_main(connection: Connection, spec: TargetSpec, worker: int) -> None:
-    target = spec.build()
+    try:
+        target = spec.build()
+    except Exception as exc:  # reported to the parent, which raises it there
+        connection.send(("error", _describe(exc)))
+        return
     connection.send(("ready", None))
     while True:
         message = connection.recv()
         if message is None:
             return
-        for index, job in message:
-            connection.send((index, _run(target, job, worker)))
+        try:
+            for index, job in message:
+                connection.send((index, _run(target, job, worker)))
+        except Exception as exc:
+            connection.send(("error", _describe(exc)))
+            return
         connection.send(("done", None))
+
+
+def _describe(exc: Exception) -> tuple[str, str, str]:
+    return type(exc).__name__, str(exc), traceback.format_exc()
+
+
+def _reraise(name: str, message: str, trace: str) -> None:
+    """A worker's user error (a ParetoRecError) is raised here as itself; anything else is a bug
+    and keeps the worker's traceback."""
+    import paretorec.errors as errors
+
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, ParetoRecError):
+        raise cls(message)
+    raise RuntimeError(f"a worker process failed:\n{trace}")
 
 
 class ProcessExecutor:
@@ -173,6 +197,9 @@ class ProcessExecutor:
             tag, payload = connection.recv()
         except EOFError:
             raise RuntimeError("a worker process died; see its error above") from None
+        if tag == "error":
+            self.close()
+            _reraise(*payload)
         if tag != what:
             raise RuntimeError(f"worker protocol error: expected {what}, got {tag}")
         return payload
@@ -194,6 +221,9 @@ class ProcessExecutor:
                     raise RuntimeError("a worker process died; see its error above") from None
                 if tag == "done":
                     busy.remove(connection)
+                elif tag == "error":
+                    self.close()
+                    _reraise(*payload)
                 else:
                     yield tag, self.counter.saw(payload)
 

@@ -112,13 +112,18 @@ def objective_matrix(target: Any, frame: pd.DataFrame, stage: str = "validation"
     return finite_min(to_min(target.objectives, values))
 
 
+def violations(target: Any, results: pd.DataFrame) -> np.ndarray | None:
+    """``(n, n_constraints)`` pymoo G of result rows (validation values), None if unconstrained."""
+    if not target.constraints:
+        return None
+    pairs = zip(target.constraints, target.constraint_columns(), strict=True)
+    return np.column_stack([c.violation(results[col].to_numpy(np.float64)) for c, col in pairs])
+
+
 def feasible_mask(target: Any, frame: pd.DataFrame) -> np.ndarray:
     """Rows that satisfy every constraint (on validation values)."""
-    ok = np.ones(len(frame), dtype=bool)
-    for constraint, column in zip(target.constraints, target.constraint_columns(), strict=True):
-        values = frame[column].to_numpy(dtype=np.float64)
-        ok &= np.array([constraint.violation(v) <= 0 for v in values], dtype=bool)
-    return ok
+    G = violations(target, frame)
+    return np.ones(len(frame), dtype=bool) if G is None else np.all(G <= 0, axis=1)
 
 
 def front_rows(target: Any, frame: pd.DataFrame) -> np.ndarray:
@@ -136,47 +141,54 @@ def _front(F: np.ndarray, feasible: np.ndarray) -> np.ndarray:
 
 class _Ledger:
     """What the loop knows about the trials so far, kept incrementally: each generation costs
-    time in its own size, not in the size of the whole run."""
+    time in its own size and the front's, not in the size of the whole run."""
 
-    def __init__(self, target: Any, run_dir: Path, records: list[TrialRecord]) -> None:
+    def __init__(self, target: Any, run_dir: Path, stored: list[TrialRecord]) -> None:
         self.target = target
         self.run_dir = run_dir
-        self.F: list[np.ndarray] = []
-        self.feasible: list[bool] = []
         self.records: list[TrialRecord] = []
+        self.front_index: np.ndarray = np.zeros(0, dtype=np.int64)  # indices into records
+        self.front_F = np.zeros((0, len(target.objectives)))
+        self.front_members: tuple[int, ...] | None = None  # trial ids, as last written
+        _write_csv(run_dir / TRIALS, trials_frame(target, stored))  # what the store holds
+        self.on_disk = {r.trial for r in stored}
         self.written = 0
-        self.front_members: tuple[int, ...] | None = None
-        _write_csv(run_dir / TRIALS, trials_frame(target, records))  # what the store holds
-        self.on_disk = len(records)
 
     def extend(self, records: list[TrialRecord], F: np.ndarray, G: np.ndarray | None) -> None:
+        """Add a generation; the front is merged with the new feasible points only (the
+        hypervolume of all points equals that of their front)."""
+        offset = len(self.records)
         self.records.extend(records)
-        self.F.extend(F)
         ok = np.ones(len(records), bool) if G is None else np.all(G <= 0, axis=1)
-        self.feasible.extend(ok.tolist())
+        rows = np.concatenate([self.front_index, offset + np.flatnonzero(ok)])
+        F_all = np.vstack([self.front_F, F[ok]])
+        keep = front_mask(F_all) if len(F_all) else np.zeros(0, bool)
+        self.front_index, self.front_F = rows[keep], F_all[keep]
 
-    def _matrix(self) -> np.ndarray:
-        return np.array(self.F, dtype=np.float64).reshape(-1, len(self.target.objectives))
-
-    def front(self) -> np.ndarray:
-        return _front(self._matrix(), np.array(self.feasible, bool))
+    def front_size(self) -> int:
+        """Distinct parameter sets on the front (what front.csv lists)."""
+        names = self.target.space.names
+        return len({tuple(self.records[i].params.get(n) for n in names) for i in self.front_index})
 
     def hypervolume(self) -> float:
-        F = self._matrix()[np.array(self.feasible, bool)]
-        return hypervolume(normalise(self.target.objectives, F)) if len(F) else 0.0
+        return (
+            hypervolume(normalise(self.target.objectives, self.front_F))
+            if len(self.front_F)
+            else 0.0
+        )
 
-    def mirror(self, store: TrialStore, front: np.ndarray) -> None:
+    def mirror(self, store: TrialStore) -> None:
         """Append the new trials to trials.csv; rewrite front.csv when the front changed and
         history.csv (a few lines)."""
-        new = [r for r in self.records[self.written :] if r.trial >= self.on_disk]
+        new = [r for r in self.records[self.written :] if r.trial not in self.on_disk]
         if new:
             with (self.run_dir / TRIALS).open("a", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerows(_csv_row(self.target, r) for r in new)
+                csv.writer(fh).writerows(_csv_row(self.target, r) for r in new)
+            self.on_disk.update(r.trial for r in new)
         self.written = len(self.records)
-        members = tuple(self.records[i].trial for i in np.flatnonzero(front))
+        members = tuple(sorted(self.records[i].trial for i in self.front_index))
         if members != self.front_members:
-            chosen = [self.records[i] for i in np.flatnonzero(front)]
+            chosen = sorted((self.records[i] for i in self.front_index), key=lambda r: r.trial)
             frame = trials_frame(self.target, chosen)
             _write_csv(self.run_dir / FRONT, frame.drop_duplicates(subset=self.target.space.names))
             self.front_members = members
@@ -191,7 +203,8 @@ def front_vectors(run_dir: str | Path, space: Any) -> np.ndarray:
     """The unit vectors of a previous run's front, to warm-start a search over the same space."""
     run_dir = Path(run_dir)
     meta_path = run_dir / META
-    if not meta_path.is_file() or not (run_dir / TrialStore.FILENAME).is_file():
+    needed = (meta_path, run_dir / TrialStore.FILENAME, run_dir / FRONT)
+    if not all(path.is_file() for path in needed):
         raise ConfigError(f"--warm-start {run_dir}: not a paretorec run directory")
     meta = json.loads(meta_path.read_text())
     if meta.get("space") != space.describe():
@@ -263,15 +276,14 @@ def run_search(
     previous = {r.trial: r for r in store.trials()}
     stored_history = {row[0]: row for row in store.history()}
     executor = executor or SerialExecutor(target)
+    setup_fits = getattr(target, "fits", 0)  # the baselines, fitted here before the search
     records: list[TrialRecord] = []
     ledger = _Ledger(target, run_dir, sorted(previous.values(), key=lambda r: r.trial))
     state = _State()
-    budget = search.max_evaluations or search.population * search.generations
+    budget = search.budget
     bar = tqdm(total=budget, unit="eval", desc="tune", disable=None if progress else True)
     objective_cols = target.objective_columns()
-    constraint_cols = target.constraint_columns()
     stages = target.stages()
-    clock = time.perf_counter()
     previous_elapsed = max((row[4] for row in stored_history.values()), default=0.0)
 
     def batch(X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -311,16 +323,15 @@ def run_search(
         state.trial += len(X)
         F = np.array([[r.results[c] for c in objective_cols] for r in done])
         F = finite_min(to_min(target.objectives, F))
-        G = None
-        if target.constraints:
-            pairs = list(zip(target.constraints, constraint_cols, strict=True))
-            G = np.array([[c.violation(r.results[col]) for c, col in pairs] for r in done])
+        G = violations(target, pd.DataFrame([r.results for r in done]))
         ledger.extend(done, F, G)
         return F, G
 
-    starts = [] if warm_start is None else [np.atleast_2d(warm_start)]
+    starts = []  # the baselines first: a large warm start must not crowd them out
     if getattr(search, "start_from_baselines", False) and hasattr(target, "baseline_points"):
         starts.append(target.baseline_points())
+    if warm_start is not None:
+        starts.append(np.atleast_2d(warm_start))
     initial = target.space.repair(np.vstack(starts)) if starts else None
     algorithm = ALGORITHMS.get(search.algorithm)(search, target.space, target.objectives, initial)
     problem = _SearchProblem(
@@ -330,15 +341,21 @@ def run_search(
     evaluator = Evaluator()
     best_hv, stale = -np.inf, 0
     hv = 0.0
+    replay_end = max(previous, default=-1) + 1  # trials before this id are stored
+    live_since: float | None = None  # when this session started evaluating new points
     try:
         while algorithm.has_next():
-            elapsed = previous_elapsed + time.perf_counter() - clock
             if state.generation >= search.generations or len(records) >= budget:
                 break
-            if search.max_seconds is not None and elapsed >= search.max_seconds:
-                break
-            if search.stagnation is not None and stale >= search.stagnation:
-                break
+            # Stops that depend on the clock or on the search's progress never cut a replay
+            # short: the stored generations are the run's past, not this session's choices.
+            if state.trial >= replay_end:
+                live_since = time.perf_counter() if live_since is None else live_since
+                elapsed = previous_elapsed + time.perf_counter() - live_since
+                if search.max_seconds is not None and elapsed >= search.max_seconds:
+                    break
+                if search.stagnation is not None and stale >= search.stagnation:
+                    break
             state.generation += 1
             population = algorithm.ask()
             remaining = budget - len(records)
@@ -348,20 +365,20 @@ def run_search(
             evaluator.eval(problem, population)
             if not partial:
                 algorithm.tell(infills=population)
-            front = ledger.front()
             hv = ledger.hypervolume()
             stale = 0 if hv > best_hv + HV_TOLERANCE else stale + 1
             best_hv = max(best_hv, hv)
             stored = stored_history.get(state.generation)
+            live = 0.0 if live_since is None else time.perf_counter() - live_since
             row = (
                 state.generation,
                 len(records),
                 hv,
-                int(front.sum()),
-                stored[4] if stored else previous_elapsed + time.perf_counter() - clock,
+                ledger.front_size(),
+                stored[4] if stored else previous_elapsed + live,
             )
             store.commit_history(row)
-            ledger.mirror(store, front)
+            ledger.mirror(store)
             bar.set_postfix(hv=f"{hv:.4f}")
             if partial:
                 break
@@ -374,7 +391,7 @@ def run_search(
     frame = trials_frame(target, records)
     _mirror_files(run_dir, target, frame)
     finished = datetime.now(UTC).isoformat(timespec="seconds")
-    fits = executor.fits
+    fits = executor.fits - (setup_fits if isinstance(executor, SerialExecutor) else 0)
     _write_json(
         run_dir / META,
         _metadata(
@@ -387,6 +404,7 @@ def run_search(
                 "evaluated_in_this_session": len(records) - len(previous),
                 "generations": state.generation,
                 "fits": fits,
+                "setup_fits": setup_fits,
                 "workers": getattr(executor, "n_workers", 1),
                 "hypervolume_final": hv,
                 "test_scoring_seconds": getattr(target, "test_scoring_seconds", None),

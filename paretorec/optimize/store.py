@@ -84,10 +84,12 @@ class TrialStore:
             for t, g, x, p, r, s, c in rows
         ]
 
-    def params(self, trial: int) -> dict[str, Any] | None:
-        """The decoded parameters of one trial, or None if it is not stored."""
-        row = self._db.execute("SELECT params FROM trials WHERE trial = ?", (trial,)).fetchone()
-        return None if row is None else json.loads(row[0])
+    def record(self, trial: int) -> tuple[dict[str, Any], dict[str, float]] | None:
+        """The exact decoded parameters and results of one trial, or None if not stored."""
+        row = self._db.execute(
+            "SELECT params, results FROM trials WHERE trial = ?", (trial,)
+        ).fetchone()
+        return None if row is None else (json.loads(row[0]), json.loads(row[1]))
 
     def history(self) -> list[tuple[int, int, float, int, float]]:
         return self._db.execute(

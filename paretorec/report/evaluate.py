@@ -8,13 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from paretorec.data import load_dataset, make_split
 from paretorec.errors import ConfigError
-from paretorec.export import OperatingPoint, load_point
+from paretorec.export import OperatingPoint, load_point, point_pipeline
 from paretorec.metrics import METRICS, ListContext, MetricRef, parse_metric
 from paretorec.metrics.segments import segment_metrics
 from paretorec.metrics.stats import bootstrap, compare
-from paretorec.pipeline import Pipeline
 
 
 def default_metrics(k: int) -> list[MetricRef]:
@@ -30,23 +28,8 @@ def default_metrics(k: int) -> list[MetricRef]:
 def _contexts(
     points: list[OperatingPoint], stage: str, data_dir: str | os.PathLike[str] | None
 ) -> list[ListContext]:
-    """Each point's lists for ``stage`` of the first point's split (the same users for all)."""
-    first = points[0]
-    for other in points[1:]:
-        if (other.dataset_checksum, other.split) != (first.dataset_checksum, first.split):
-            raise ConfigError(
-                "--compare needs two points chosen on the same data and split "
-                f"({first.dataset_checksum[:19]}... / {other.dataset_checksum[:19]}...)"
-            )
-    dataset = load_dataset(first.data, data_dir)
-    if dataset.checksum != first.dataset_checksum:
-        raise ConfigError(
-            f"dataset {first.data.dataset} at hand is not the data the point was chosen on; "
-            "point --data-dir at that data"
-        )
-    split = make_split(dataset.interactions, first.split)
-    pool = max(max(p.candidate.rerank.pool for p in points), first.k)
-    pipeline = Pipeline(dataset, split, first.k, pool)
+    """Each point's lists for ``stage`` of their (shared) split: the same users for all."""
+    pipeline = point_pipeline(points, data_dir, split=True)
     return [pipeline.context(stage, pipeline.recommend(stage, p.candidate)) for p in points]
 
 
@@ -64,7 +47,11 @@ def evaluate_point(
     if stage not in ("validation", "test"):
         raise ConfigError(f"--stage must be validation or test, got {stage!r}")
     points = [load_point(path)] + ([load_point(other)] if other is not None else [])
-    refs = [parse_metric(m) for m in metrics] if metrics else default_metrics(points[0].k)
+    k = points[0].k
+    refs = [parse_metric(m) for m in metrics] if metrics else default_metrics(k)
+    longer = [ref.name for ref in refs if ref.k is not None and ref.k > k]
+    if longer:
+        raise ConfigError(f"metric `{longer[0]}`: `k <= {k}` must hold (the lists have {k} items)")
     contexts = _contexts(points, stage, data_dir)
     ctx = contexts[0]
     lines = [

@@ -40,17 +40,24 @@ def write_report(run_dir: str | Path, out_dir: str | Path) -> Path:
     meta = view.meta
     data, split, search = meta["dataset"], meta["split"], view.config.search
     sizes = split["sizes"]
+    names = " / ".join(o.name for o in view.objectives)
+    how = {
+        "holdout": "per-user random holdout",
+        "temporal": "one global time cutoff",
+        "leave_last": "each user's last events",
+    }[split["method"]]
     lines = [
-        f"# {view.config.name}: the accuracy / satisfaction / cost front on {data['name']}",
+        f"# {view.config.name}: the {names} front on {data['name']}",
         "",
         f"- data: {data['name']} ({data['users']} users, {data['items']} items, "
         f"{data['interactions']:,} interactions, `{data['checksum'][:23]}...`)",
-        f"- split: per-user holdout, test {split['test']}, validation {split['validation']} of "
+        f"- split: {how}, test {split['test']}, validation {split['validation']} of "
         f"the rest, seed {split['seed']} ({sizes['train']:,} train / {sizes['validation']:,} "
         f"validation / {sizes['test']:,} test)",
         f"- search: {search.algorithm}, population {search.population} x {search.generations} "
         f"generations, seed {meta['seed']}: {meta.get('evaluations', len(view.trials))} "
-        f"evaluations, {meta.get('fits', '?')} model fits",
+        f"evaluations, {meta.get('fits', '?')} model fits (+{meta.get('setup_fits', 0)} for the "
+        "baselines)",
         f"- paretorec {meta['paretorec_version']}, numpy {meta['numpy']}, pymoo {meta['pymoo']}",
         "",
         "## Objectives",

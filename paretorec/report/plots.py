@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from paretorec.report.runview import PLOTS, RunView
-from paretorec.select.pareto import front_mask
 
 
 def _pyplot():
@@ -43,7 +42,7 @@ def plot_front(view: RunView, out_dir: str | Path | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     trials = view.trials
     natural = view.natural(trials)
-    on_front = front_mask(view.minimised(trials))
+    on_front = trials["trial"].isin(view.front["trial"]).to_numpy()  # feasible front, as front.csv
     chosen = view.chosen_trial()
     pairs = list(combinations(range(len(view.objectives)), 2))
     cols = min(3, len(pairs))

@@ -55,8 +55,13 @@ class RunView:
                 f"{run_dir}: not a paretorec run (missing {', '.join(missing)}); "
                 "run `paretorec tune CONFIG --out DIR` first"
             )
-        meta = json.loads((run_dir / META).read_text())
-        config = from_dict(ExperimentConfig, json.loads((run_dir / CONFIG).read_text()))
+        try:
+            meta = json.loads((run_dir / META).read_text())
+            config = from_dict(ExperimentConfig, json.loads((run_dir / CONFIG).read_text()))
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{run_dir}: a run file is not valid JSON ({exc}); was it edited?"
+            ) from None
         return cls(
             run_dir=run_dir,
             meta=meta,
@@ -89,16 +94,20 @@ class RunView:
     def parameters(self) -> list[str]:
         return list(self.meta["parameters"])
 
-    def params(self, trial: int) -> dict[str, Any]:
-        """The exact decoded parameters of a trial (from the store; the CSV loses int types)."""
+    def record(self, trial: int) -> tuple[dict[str, Any], dict[str, float]]:
+        """A trial's exact parameters and results, from the store (the CSV loses int types
+        and may round floats)."""
         store = TrialStore(self.run_dir)
         try:
-            found = store.params(trial)
+            found = store.record(trial)
         finally:
             store.close()
         if found is None:
             raise DataError(f"{self.run_dir}: trial {trial} is not in {TrialStore.FILENAME}")
         return found
+
+    def params(self, trial: int) -> dict[str, Any]:
+        return self.record(trial)[0]
 
     def chosen_trial(self) -> int | None:
         """The trial id recorded by ``paretorec select``, if any."""

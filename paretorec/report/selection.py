@@ -69,12 +69,13 @@ def choose(
         selection = selector(F, view.objectives, weights)
     row = front.iloc[selection.index]
     config = view.config
+    params, results = view.record(int(row["trial"]))
     values = {
-        stage: {c.split("_", 1)[1]: float(row[c]) for c in row.index if c.startswith(prefix + "_")}
+        stage: {c.split("_", 1)[1]: v for c, v in results.items() if c.startswith(prefix + "_")}
         for stage, prefix in (("validation", "val"), ("test", "test"))
     }
     point = OperatingPoint(
-        candidate=Candidate.from_values(view.params(int(row["trial"]))),
+        candidate=Candidate.from_values(params),
         k=config.evaluation.k,
         data=config.data,
         dataset_checksum=view.meta["dataset"]["checksum"],

@@ -113,7 +113,7 @@ def test_every_rule_counts_what_it_drops():
         "duplicate user-item pair (kept latest)": 1,
     }
     assert report.rows_in == 10 and report.rows_out == 3
-    assert out.loc[out["user"] == "4", "rating"].tolist() == [5.0]
+    assert out.loc[out["user"] == 4, "rating"].tolist() == [5.0]  # ids are numbers now
 
 
 def test_implicit_threshold_and_iterated_k_core():
@@ -148,3 +148,30 @@ def test_strict_mode_names_file_line_column_and_fix():
 def test_everything_dropped_is_an_error():
     with pytest.raises(DataError, match="no interactions left after cleaning"):
         clean(_frame([[None, "a", "4", "1"]]), "r.csv", CleaningOptions())
+
+
+def test_ids_are_normalised_before_duplicates_are_found():
+    rows = [
+        ["5", "a", "4", "10"],
+        ["05", "a", "3", "20"],
+        ["5.0", "b", "4", "5"],
+        [" 6 ", "b", "2", "1"],
+    ]
+    out, report = clean(_frame(rows), "x.csv", CleaningOptions())
+    assert report.dropped("duplicate user-item pair (kept latest)") == 1  # 5/a twice
+    assert sorted(out["user"].tolist()) == [5, 5, 6]
+    assert out.loc[(out["user"] == 5) & (out["item"] == "a"), "rating"].tolist() == [3.0]
+
+
+def test_millisecond_timestamps_are_read_as_such():
+    rows = [["1", "a", "4", "1600000000000"], ["2", "b", "4", "1600000500000"]]
+    out, report = clean(_frame(rows), "x.csv", CleaningOptions())
+    assert out["timestamp"].tolist() == [1600000000, 1600000500]
+    assert any(s.rule == "timestamp unit" for s in report.steps)
+
+
+def test_a_k_core_over_nothing_left_is_a_clear_error():
+    rows = [["1", "a", "2", "1"], ["2", "b", "1", "1"]]
+    options = CleaningOptions(implicit_threshold=4.0, min_user_interactions=3)
+    with pytest.raises(DataError, match="no interactions left after cleaning"):
+        clean(_frame(rows), "x.csv", options)

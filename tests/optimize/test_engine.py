@@ -131,8 +131,10 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(serial_run, tmp_p
             np.frombuffer(x)
             for (x,) in db.execute("SELECT x FROM trials WHERE generation = 1 ORDER BY trial")
         ]
-    repaired = study.space.repair(front_x)[: len(first)]
-    assert all(np.array_equal(a, b) for a, b in zip(first, repaired, strict=False))
+    n_baselines = len(study.baseline_points())
+    repaired = study.space.repair(front_x)[: len(first) - n_baselines]
+    seeded = {tuple(x) for x in first}
+    assert all(tuple(x) in seeded for x in repaired)  # after the baselines, minus duplicates
     meta = json.loads((tmp_path / "run.json").read_text())
     assert len(meta["warm_start"]["x"]) == len(front_x)
 
@@ -187,3 +189,42 @@ def test_kill_dash_9_then_resume_loses_and_repeats_nothing(tmp_path, serial_run)
     front = pd.read_csv(out / "front.csv")
     serial_front = pd.read_csv(serial_run[0] / "front.csv")
     assert front["trial"].tolist() == serial_front["trial"].tolist()
+
+
+def test_resume_after_a_wall_time_stop_keeps_every_trial(tmp_path):
+    config = _config(search={**CONFIG["search"], "generations": 50, "max_seconds": 0.01})
+    first = run_search(Study.prepare(config, None), tmp_path, progress=False)
+    again = run_search(Study.prepare(config, None), tmp_path, resume=True, progress=False)
+    assert len(again) == len(first) > 0
+    assert len(pd.read_csv(tmp_path / "trials.csv")) == len(first)
+    meta = json.loads((tmp_path / "run.json").read_text())
+    assert meta["evaluations"] == len(first) and meta["evaluated_in_this_session"] == 0
+
+
+def test_a_user_error_in_a_worker_is_raised_as_itself():
+    from paretorec.errors import ConfigError
+    from paretorec.optimize.executors import TargetSpec
+
+    bad = TargetSpec("study", {"search": {"population": 0}}, None)
+    with pytest.raises(ConfigError, match="population > 0"):
+        ProcessExecutor(bad, 1)
+
+
+def test_the_baselines_start_the_search_even_with_a_large_warm_start(tmp_path):
+    study = Study.prepare(_config(), None)
+    big = np.random.default_rng(0).random((20, study.space.n_var))  # more than a population
+    run_search(study, tmp_path, progress=False, warm_start=big)
+    first = pd.read_csv(tmp_path / "trials.csv").query("generation == 1")
+    baselines = [study.space.decode(x) for x in study.baseline_points()]
+    assert first["model"].head(len(baselines)).tolist() == [b["model"] for b in baselines]
+    assert (first["rerank.diversity"].head(len(baselines)) == 0).all()
+
+
+def test_the_plot_marks_the_feasible_front(tmp_path):
+    from paretorec.report import RunView
+    from paretorec.report.plots import plot_front
+
+    run_search(Study.prepare(_config(constraints=["cost <= 3000"]), None), tmp_path, progress=False)
+    view = RunView.load(tmp_path)
+    assert (view.front["val_cost"] <= 3000).all()
+    assert all(p.stat().st_size > 5000 for p in plot_front(view))

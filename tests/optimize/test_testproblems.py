@@ -45,3 +45,61 @@ def test_every_algorithm_runs_through_the_engine(tmp_path):
         assert len(a) == 48
         cols = target.objective_columns()
         assert np.array_equal(a[cols].to_numpy(), b[cols].to_numpy()), name  # seeded
+
+
+class _Recording:
+    """A pymoo problem wrapper that keeps every evaluated point (pymoo's own archive)."""
+
+    def __init__(self, problem):
+        self.problem, self.X, self.F = problem, [], []
+
+    def wrap(self):
+        from pymoo.core.problem import Problem
+
+        outer = self
+
+        class Recorded(Problem):
+            def __init__(self):
+                p = outer.problem
+                super().__init__(n_var=p.n_var, n_obj=p.n_obj, xl=p.xl, xu=p.xu)
+
+            def _evaluate(self, X, out, *args, **kwargs):
+                F = outer.problem.evaluate(X, return_values_of=["F"])
+                outer.X.append(np.array(X))
+                outer.F.append(F)
+                out["F"] = F
+
+        return Recorded()
+
+
+@pytest.mark.parametrize("algorithm", ["nsga2", "mopso"])
+def test_the_engine_asks_for_exactly_the_points_pymoo_asks_for(tmp_path, algorithm):
+    import sqlite3
+
+    search = SearchConfig(algorithm=algorithm, population=20, generations=8, seed=4)
+    target = TestProblemTarget("zdt1", search)
+    run_search(target, tmp_path, progress=False)
+    with sqlite3.connect(tmp_path / "trials.sqlite") as db:
+        ours = np.array(
+            [np.frombuffer(x) for (x,) in db.execute("SELECT x FROM trials ORDER BY trial")]
+        )
+    recording = _Recording(target.problem)
+    pymoo_algorithm = NSGA2(pop_size=20) if algorithm == "nsga2" else MOPSO_CD(pop_size=20)
+    minimize(recording.wrap(), pymoo_algorithm, ("n_gen", 8), seed=4)
+    theirs = np.vstack(recording.X)
+    if algorithm == "mopso":
+        theirs = theirs[20:]  # pymoo's setup evaluates a swarm it then discards
+    assert np.allclose(ours, theirs[: len(ours)], atol=1e-12)
+
+
+def test_igd_of_the_archives_matches(tmp_path):
+    search = SearchConfig(algorithm="nsga2", population=POP, generations=GENS, seed=1)
+    target = TestProblemTarget("zdt1", search)
+    frame = run_search(target, tmp_path, progress=False)
+    F = frame[target.objective_columns()].to_numpy()
+    recording = _Recording(target.problem)
+    minimize(recording.wrap(), NSGA2(pop_size=POP), ("n_gen", GENS), seed=1)
+    theirs = np.vstack(recording.F)
+    front = target.problem.pareto_front()
+    igd = IGD(front)
+    assert igd(F[front_mask(F)]) == pytest.approx(igd(theirs[front_mask(theirs)]), rel=1e-9)
