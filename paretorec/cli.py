@@ -85,6 +85,8 @@ def tune(
     if workers > 1 and scheduler:
         raise click.UsageError("use either --workers or --scheduler, not both")
     cfg = load_config(config)
+    if (out / "trials.sqlite").exists() and not resume:  # say so before loading any data
+        raise click.UsageError(f"{out} already holds a run; pass --resume or choose another --out")
     study = Study.prepare(cfg, data_dir)
     initial = None if warm_start is None else front_vectors(warm_start, study.space)
     executor = None

@@ -72,6 +72,14 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _write_rows(path: Path, rows: list) -> None:
+    """Write CSV rows atomically (the csv module: far cheaper than pandas for a few rows)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    tmp.replace(path)
+
+
 def _write_csv(path: Path, frame: pd.DataFrame) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     frame.to_csv(tmp, index=False)
@@ -153,6 +161,7 @@ class _Ledger:
         _write_csv(run_dir / TRIALS, trials_frame(target, stored))  # what the store holds
         self.on_disk = {r.trial for r in stored}
         self.written = 0
+        self.header = list(trials_frame(target, []).columns)
 
     def extend(self, records: list[TrialRecord], F: np.ndarray, G: np.ndarray | None) -> None:
         """Add a generation; the front is merged with the new feasible points only (the
@@ -189,14 +198,15 @@ class _Ledger:
         members = tuple(sorted(self.records[i].trial for i in self.front_index))
         if members != self.front_members:
             chosen = sorted((self.records[i] for i in self.front_index), key=lambda r: r.trial)
-            frame = trials_frame(self.target, chosen)
-            _write_csv(self.run_dir / FRONT, frame.drop_duplicates(subset=self.target.space.names))
+            names, seen, rows = self.target.space.names, set(), []
+            for r in chosen:  # one row per distinct parameter set, as drop_duplicates would
+                key = tuple(r.params.get(n) for n in names)
+                if key not in seen:
+                    seen.add(key)
+                    rows.append(_csv_row(self.target, r))
+            _write_rows(self.run_dir / FRONT, [self.header, *rows])
             self.front_members = members
-        lines = [HISTORY_COLUMNS, *store.history()]
-        tmp = self.run_dir / (HISTORY + ".tmp")
-        with tmp.open("w", newline="") as fh:
-            csv.writer(fh).writerows(lines)
-        tmp.replace(self.run_dir / HISTORY)
+        _write_rows(self.run_dir / HISTORY, [HISTORY_COLUMNS, *store.history()])
 
 
 def front_vectors(run_dir: str | Path, space: Any) -> np.ndarray:
