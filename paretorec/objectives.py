@@ -88,6 +88,20 @@ def make_objective(
     return Objective(ref.name, direction, float(best), float(worst))  # type: ignore[arg-type]
 
 
+STAGE_PREFIX = {"validation": "val", "test": "test"}
+
+
+def column(stage: str, name: str) -> str:
+    """The results column of a metric on a stage: ``val_ndcg@10``, ``test_cost``."""
+    return f"{STAGE_PREFIX[stage]}_{name}"
+
+
+def stage_values(results: dict[str, float], stage: str) -> dict[str, float]:
+    """The metric values of one stage from a results row (the inverse of ``column``)."""
+    prefix = STAGE_PREFIX[stage] + "_"
+    return {key[len(prefix) :]: v for key, v in results.items() if key.startswith(prefix)}
+
+
 def to_min(objectives: Sequence[Objective], values: np.ndarray) -> np.ndarray:
     """``(n, m)`` natural metric values -> pymoo's minimisation F."""
     return np.asarray(values, dtype=np.float64) * np.array([o.sign for o in objectives])

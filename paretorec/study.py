@@ -23,9 +23,11 @@ from paretorec.errors import ConfigError
 from paretorec.metrics import MetricRef, parse_metric
 from paretorec.models import MODELS, build_model
 from paretorec.objectives import (
+    STAGE_PREFIX,
     Constraint,
     ConstraintSpec,
     Objective,
+    column,
     make_objective,
     parse_constraint,
 )
@@ -34,7 +36,6 @@ from paretorec.pipeline import Candidate, Pipeline, max_cost
 from paretorec.rerank import RerankWeights
 from paretorec.space import SearchSpace, Value, parse_space
 
-STAGE_PREFIX = {"validation": "val", "test": "test"}
 TIMING = "ms_per_user"
 BASELINE = "popularity"
 # Objectives whose hypervolume reference is the popularity baseline: "better than recommending
@@ -279,13 +280,13 @@ class Study:
 
     def columns(self) -> list[str]:
         """Result columns of a trial: ``val_<metric>`` and ``test_<metric>`` for every metric."""
-        return [f"{STAGE_PREFIX[s]}_{m.name}" for m in self.plan.metrics for s in STAGE_PREFIX]
+        return [column(s, m.name) for m in self.plan.metrics for s in STAGE_PREFIX]
 
     def objective_columns(self, stage: str = "validation") -> list[str]:
-        return [f"{STAGE_PREFIX[stage]}_{o.name}" for o in self.objectives]
+        return [column(stage, o.name) for o in self.objectives]
 
     def constraint_columns(self, stage: str = "validation") -> list[str]:
-        return [f"{STAGE_PREFIX[stage]}_{c.ref.name}" for c in self.plan.constraints]
+        return [column(stage, c.ref.name) for c in self.plan.constraints]
 
     def evaluate(
         self, values: Mapping[str, Value], stages: Sequence[str] | None = None
@@ -304,7 +305,7 @@ class Study:
         out: dict[str, float] = {}
         for stage in stages:
             result = self.pipeline.evaluate(stage, candidate, self.plan.metrics)
-            out.update({f"{STAGE_PREFIX[stage]}_{name}": v for name, v in result.items()})
+            out.update({column(stage, name): v for name, v in result.items()})
         self._memo[key] = out
         return out, False
 

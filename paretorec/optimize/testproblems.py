@@ -14,7 +14,7 @@ import numpy as np
 from pymoo.problems import get_problem
 
 from paretorec.config import SearchConfig, from_dict
-from paretorec.objectives import Objective
+from paretorec.objectives import Objective, column
 from paretorec.optimize.executors import TargetSpec
 from paretorec.space import Real, SearchSpace, Value
 
@@ -75,7 +75,7 @@ class TestProblemTarget:
         return self.objective_columns()
 
     def objective_columns(self, stage: str = "validation") -> list[str]:
-        return [f"val_{o.name}" for o in self.objectives]
+        return [column(stage, o.name) for o in self.objectives]
 
     def constraint_columns(self, stage: str = "validation") -> list[str]:
         return []

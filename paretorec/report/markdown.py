@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from paretorec.objectives import column
 from paretorec.report.plots import plot_front
 from paretorec.report.runview import CHOSEN, RunView
 
@@ -95,9 +96,9 @@ def write_report(run_dir: str | Path, out_dir: str | Path) -> Path:
             "",
         ]
     front = view.front.copy()
-    objective_cols = [c for o in view.objectives for c in (f"val_{o.name}", f"test_{o.name}")]
+    objective_cols = [column(s, o.name) for o in view.objectives for s in ("validation", "test")]
     show = ["trial", *[p for p in view.parameters if front[p].notna().any()], *objective_cols]
-    first = f"val_{view.objectives[0].name}"
+    first = column("validation", view.objectives[0].name)
     front = front.sort_values(first, ascending=view.objectives[0].direction == "min")
     lines += [
         f"## The front ({len(front)} points, non-dominated on validation objectives)",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from paretorec.config import ExperimentConfig, from_dict
 from paretorec.errors import DataError
-from paretorec.objectives import Objective, make_objective, to_min
+from paretorec.objectives import Objective, column, make_objective, to_min
 from paretorec.optimize.run import CONFIG, FRONT, HISTORY, META, TRIALS
 from paretorec.optimize.store import TrialStore
 from paretorec.select.pareto import finite_min
@@ -79,8 +79,7 @@ class RunView:
         )
 
     def columns(self, stage: str = "validation") -> list[str]:
-        prefix = "val" if stage == "validation" else "test"
-        return [f"{prefix}_{o.name}" for o in self.objectives]
+        return [column(stage, o.name) for o in self.objectives]
 
     def natural(self, frame: pd.DataFrame, stage: str = "validation") -> np.ndarray:
         """``(n, m)`` objective values in their own units."""

@@ -12,6 +12,7 @@ import pandas as pd
 from paretorec.errors import DataError
 from paretorec.export import OperatingPoint, Served, save_point
 from paretorec.metrics import parse_metric
+from paretorec.objectives import column, stage_values
 from paretorec.pipeline import Candidate, RankedLists
 from paretorec.report.runview import CHOSEN, RunView
 from paretorec.select.selectors import SELECTORS, Selection
@@ -37,7 +38,8 @@ class Choice:
             lines.append(f"  {name:<20} {value}")
         lines.append(f"  {'':<20} {'validation':>12} {'test':>12}")
         for o in self.view.objectives:
-            val, test = self.row[f"val_{o.name}"], self.row[f"test_{o.name}"]
+            val = self.row[column("validation", o.name)]
+            test = self.row[column("test", o.name)]
             label = f"{o.name} ({o.direction})"
             lines.append(f"  {label:<20} {val:>12.5g} {test:>12.5g}")
         lines.append(f"why: {self.selection.reason}")
@@ -70,10 +72,7 @@ def choose(
     row = front.iloc[selection.index]
     config = view.config
     params, results = view.record(int(row["trial"]))
-    values = {
-        stage: {c.split("_", 1)[1]: v for c, v in results.items() if c.startswith(prefix + "_")}
-        for stage, prefix in (("validation", "val"), ("test", "test"))
-    }
+    values = {stage: stage_values(results, stage) for stage in ("validation", "test")}
     point = OperatingPoint(
         candidate=Candidate.from_values(params),
         k=config.evaluation.k,
