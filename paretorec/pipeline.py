@@ -3,7 +3,9 @@
 One Pipeline serves one dataset. Its stages are ``validation`` (fit on train, score on
 validation), ``test`` (fit on train + validation, score on test) and ``all`` (fit on everything,
 recommend to every user, as serving would). Candidate lists are cached per (stage, model) at the
-largest pool the study can ask for, so a change of re-rank weights or pool never refits.
+largest pool the study can ask for, so a change of re-rank weights or pool never refits; with
+them is kept everything a weight setting reuses (the position-major pool, the truth of every
+candidate, operation counts per pool size).
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ from threadpoolctl import ThreadpoolController
 
 from paretorec.data import Dataset, Split
 from paretorec.errors import ConfigError, DataWarning
-from paretorec.metrics import ListContext, MetricRef, Reference, Truth
-from paretorec.models import MODELS, CandidateSet, FitData, Model, build_model
+from paretorec.metrics import Judged, ListContext, MetricRef, Reference, Truth
+from paretorec.models import MODELS, FitData, Model, build_model
 from paretorec.models.base import generate_candidates
-from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
+from paretorec.rerank import CandidatePool, ItemSimilarity, RerankWeights, rerank
 from paretorec.space import RERANK_PARAMS, Value
 
-CACHE_ENTRIES = 128  # candidate sets kept per pipeline (about 1.5 MB each on ML-100k)
+# Fitted candidate sets kept per pipeline, by memory: about 4 MB each on ML-100k (943 users x 100
+# candidates), so ~250 there, and ~35 for ML-1M's 6,040 users; a refit costs 0.1-0.4 s.
+CACHE_BYTES = 1 << 30
 # Fits run single-threaded BLAS. On this project's 2-core machines a second BLAS thread made an
 # EASE refit 25x slower whenever the other core was busy (0.2 s -> 5.8 s, measured), and one
 # thread everywhere makes serial and --workers runs bitwise identical. Parallelism comes from
@@ -82,6 +86,31 @@ class StageData:
         return self.reference.info / math.log2(self.fit.X.shape[0] + 1.0)
 
 
+@dataclass(eq=False)
+class FittedCandidates:
+    """One fitted model's candidates for a stage, and what every weight setting reuses.
+
+    Attributes:
+        pool: The top-``max_pool`` candidates, position-major.
+        seconds: Wall time the model spent scoring and selecting them.
+        judged: The truth of every candidate, position-major ``(C + 1, n)`` like the pool
+            (None when serving).
+        scoring_ops: ``pool size -> (n,)`` operation counts, filled as sizes are asked for.
+    """
+
+    pool: CandidatePool
+    seconds: float
+    judged: Judged | None
+    scoring_ops: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        pool, judged = self.pool, self.judged
+        arrays = [pool.items, pool.scores, pool.novelty, pool.profile, pool.profile_rows]
+        arrays += [] if judged is None else [judged.hit, judged.rating]
+        return sum(a.nbytes for a in arrays)
+
+
 @dataclass(frozen=True, eq=False)
 class RankedLists:
     """Top-k lists for a stage's users.
@@ -92,6 +121,8 @@ class RankedLists:
         values: ``(n, k)`` re-ranking value of each pick.
         ops: ``(n,)`` deterministic operation count per user.
         ms_per_user: Measured milliseconds per user (candidate scoring share + re-rank).
+        judged: The truth of each slot when the stage has held-out data, gathered from the
+            candidates' (so metrics need not look lists up again).
     """
 
     users: np.ndarray
@@ -99,6 +130,7 @@ class RankedLists:
     values: np.ndarray
     ops: np.ndarray
     ms_per_user: float
+    judged: Judged | None = None
 
 
 class Pipeline:
@@ -119,7 +151,8 @@ class Pipeline:
         self.k = k
         self.max_pool = max_pool
         self._stages: dict[str, StageData] = {}
-        self._candidates: OrderedDict[tuple[str, Model], CandidateSet] = OrderedDict()
+        self._candidates: OrderedDict[tuple[str, Model], FittedCandidates] = OrderedDict()
+        self._cached_bytes = 0
         self.fits = 0  # how many candidate sets were computed (cache misses)
 
     @cached_property
@@ -176,7 +209,7 @@ class Pipeline:
         }
         return self._stage_data(fit, truth.users, truth, counts)
 
-    def candidates(self, stage: str, model: Model) -> CandidateSet:
+    def candidates(self, stage: str, model: Model) -> FittedCandidates:
         """Top-``max_pool`` candidates of ``model`` for the stage's users (cached)."""
         key = (stage, model)
         if key in self._candidates:
@@ -186,10 +219,24 @@ class Pipeline:
         with _BLAS.limit(limits=1, user_api="blas"):
             cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
         self.fits += 1
-        self._candidates[key] = cands
-        if len(self._candidates) > CACHE_ENTRIES:
-            self._candidates.popitem(last=False)
-        return cands
+        pool = CandidatePool.build(cands.items, cands.scores, data.novelty_bonus, self.similarity)
+        judged = None
+        if data.truth is not None:
+            by_user = data.truth.judge(np.ascontiguousarray(pool.items.T))
+            judged = Judged(
+                np.ascontiguousarray(by_user.hit.T), np.ascontiguousarray(by_user.rating.T)
+            )
+        entry = FittedCandidates(pool, cands.seconds, judged)
+        self._candidates[key] = entry
+        self._cached_bytes += entry.nbytes
+        while self._cached_bytes > CACHE_BYTES and len(self._candidates) > 1:
+            self._cached_bytes -= self._candidates.popitem(last=False)[1].nbytes
+        return entry
+
+    def clear(self) -> None:
+        """Forget every fitted candidate set (the next evaluation of each model refits)."""
+        self._candidates.clear()
+        self._cached_bytes = 0
 
     def recommend(self, stage: str, candidate: Candidate, k: int | None = None) -> RankedLists:
         """Re-ranked top-k lists of ``candidate`` for every user of ``stage``."""
@@ -198,23 +245,24 @@ class Pipeline:
             raise ConfigError(
                 f"`rerank.pool <= {self.max_pool}` must hold here, got {candidate.rerank.pool}"
             )
-        cands = self.candidates(stage, candidate.model)
+        fitted = self.candidates(stage, candidate.model)
         data = self.stage(stage)
         start = time.perf_counter()
-        items, values = rerank(
-            cands.items,
-            cands.scores,
-            candidate.rerank,
-            k,
-            data.novelty_bonus,
-            self.similarity,
-        )
+        lists = rerank(fitted.pool, candidate.rerank, k, self.similarity)
         elapsed = time.perf_counter() - start
-        history = data.fit.history_length[data.users]
         pool = candidate.rerank.pool
-        ops = candidate.model.scoring_ops(history, data.fit.n_items, pool) + candidate.rerank.ops(k)
-        ms = 1000.0 * (cands.seconds * pool / self.max_pool + elapsed) / max(len(data.users), 1)
-        return RankedLists(data.users, items, values, ops, ms)
+        if pool not in fitted.scoring_ops:
+            history = data.fit.history_length[data.users]
+            fitted.scoring_ops[pool] = candidate.model.scoring_ops(history, data.fit.n_items, pool)
+        ops = fitted.scoring_ops[pool] + candidate.rerank.ops(k)
+        ms = 1000.0 * (fitted.seconds * pool / self.max_pool + elapsed) / max(len(data.users), 1)
+        judged = None
+        if fitted.judged is not None:
+            gather = fitted.pool.gather
+            judged = Judged(
+                gather(fitted.judged.hit, lists.slots), gather(fitted.judged.rating, lists.slots)
+            )
+        return RankedLists(data.users, lists.items, lists.values, ops, ms, judged)
 
     def context(self, stage: str, lists: RankedLists) -> ListContext:
         """What metrics read about ``lists`` of a scored stage."""
@@ -227,6 +275,7 @@ class Pipeline:
             reference=data.reference,
             ops=lists.ops,
             ms_per_user=lists.ms_per_user,
+            prejudged=lists.judged,
         )
 
     def evaluate(

@@ -37,6 +37,8 @@ class ListContext:
         reference: The stage's training side (popularity, genres, similarity), same rows.
         ops: ``(n,)`` deterministic operation count of producing each user's list.
         ms_per_user: Measured wall milliseconds per user to produce the lists.
+        prejudged: The truth of each slot when the producer already knows it (the pipeline
+            looks every candidate up once per fitted model); None to look the lists up here.
     """
 
     lists: np.ndarray
@@ -44,10 +46,11 @@ class ListContext:
     reference: Reference
     ops: np.ndarray
     ms_per_user: float
+    prejudged: Judged | None = None
 
     @cached_property
     def judged(self) -> Judged:
-        return self.truth.judge(self.lists)
+        return self.prejudged if self.prejudged is not None else self.truth.judge(self.lists)
 
     @property
     def n_items(self) -> int:
@@ -68,12 +71,14 @@ class ListContext:
 
     def take(self, rows: np.ndarray) -> ListContext:
         """The same lists restricted to (or resampled by) ``rows`` of the users."""
+        judged = self.prejudged
         return ListContext(
             lists=self.lists[rows],
             truth=self.truth.take(rows),
             reference=self.reference.take(rows),
             ops=self.ops[rows],
             ms_per_user=self.ms_per_user,
+            prejudged=None if judged is None else Judged(judged.hit[rows], judged.rating[rows]),
         )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paretorec.errors import ConfigError
+from paretorec.rerank.pool import CandidatePool
 from paretorec.rerank.similarity import ItemSimilarity
 
 
@@ -48,62 +49,107 @@ class RerankWeights:
         return 2.0 * pool + pick
 
 
+@dataclass(frozen=True, eq=False)
+class Reranked:
+    """Each user's top-k list.
+
+    Attributes:
+        items: ``(n, k)`` int32 items, best first (``-1`` pads users with fewer than k
+            candidates).
+        values: ``(n, k)`` float64 value each item had when it was picked (``-inf`` pads).
+        slots: ``(n, k)`` flat index of each pick into the pool's position-major arrays
+            (``position * n + user``; pads point at the empty last row), so any per-candidate
+            fact gathers into the lists with one ``take``.
+    """
+
+    items: np.ndarray
+    values: np.ndarray
+    slots: np.ndarray
+
+
 def rerank(
-    items: np.ndarray,
-    scores: np.ndarray,
-    weights: RerankWeights,
-    k: int,
-    novelty: np.ndarray,
-    similarity: ItemSimilarity,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Pick each user's top-``k`` list from their candidate pool.
+    pool: CandidatePool, weights: RerankWeights, k: int, similarity: ItemSimilarity
+) -> Reranked:
+    """Pick each user's top-``k`` list from the first ``weights.pool`` candidates.
 
     Args:
-        items: ``(n, C)`` candidate items, best model score first, ``-1`` for no candidate;
-            only the first ``weights.pool`` columns are used.
-        scores: ``(n, C)`` model scores aligned with ``items``.
+        pool: The model's candidates, position-major (built once per fitted model).
         weights: Pool size and term weights.
         k: List length.
-        novelty: ``(n_items,)`` novelty of each item in [0, 1].
-        similarity: Item-item similarity for the diversity penalty.
-
-    Returns:
-        ``(n, k)`` int32 items (``-1`` pads users with fewer than k candidates) and the
-        ``(n, k)`` float64 value each item had when it was picked.
+        similarity: Item-item similarity for the diversity penalty (the one ``pool`` was
+            built with).
     """
     if k > weights.pool:
         raise ConfigError(f"`rerank.pool >= k` must hold, got pool={weights.pool}, k={k}")
-    cand = items[:, : weights.pool]
-    rel = scores[:, : weights.pool]
-    valid = cand >= 0
-    n_valid = valid.sum(axis=1)
-    # Candidates are sorted best first with invalid slots last, so the pool's range is
-    # first slot to last valid slot.
-    hi = rel[:, :1]
-    lo = rel[np.arange(len(rel)), np.maximum(n_valid - 1, 0)][:, None]
+    if weights.pool > pool.size:
+        raise ConfigError(
+            f"`rerank.pool <= {pool.size}` must hold here (candidates generated), "
+            f"got {weights.pool}"
+        )
+    p, rows = weights.pool, np.arange(pool.n_users)
+    scores = pool.scores[:p]
+    # Candidates are sorted best first with empty slots last, so the pool's range is first
+    # slot to last real slot; a user without candidates keeps -inf everywhere.
+    filled = np.minimum(pool.length, p)
+    lo = np.where(filled > 0, scores[np.maximum(filled - 1, 0), rows], 0.0)
+    hi = scores[0]
     span = np.where(hi > lo, hi - lo, 1.0)
-    with np.errstate(invalid="ignore"):  # rows without any candidate are all -inf anyway
-        value = (rel - lo) / span
+    value = np.subtract(scores, lo)
+    value /= span
     if weights.novelty:
-        value += weights.novelty * novelty.take(cand, mode="clip")
-    if n_valid.min() < cand.shape[1]:
-        value[~valid] = -np.inf
+        value += weights.novelty * pool.novelty[:p]
 
     if not weights.diversity or k == 1:
-        pick = np.argsort(-value, axis=1, kind="stable")[:, :k]  # ties: better model rank
-        picked_value = np.take_along_axis(value, pick, axis=1)
+        slots, picked = _greedy_sort(value, k)
     else:
-        pick, picked_value = _greedy_mmr(value, cand, valid, weights.diversity, k, similarity)
+        slots, picked = _greedy_mmr(value, pool, weights.diversity, k, similarity)
+    empty = ~np.isfinite(picked)
+    if empty.any():
+        slots[empty] = (pool.size * pool.n_users + rows)[np.nonzero(empty)[1]]
+    slots = np.ascontiguousarray(slots.T)
+    return Reranked(items=pool.gather(pool.items, slots), values=picked.T.copy(), slots=slots)
 
-    lists = np.take_along_axis(cand, np.maximum(pick, 0), axis=1).astype(np.int32)
-    lists[~np.isfinite(picked_value)] = -1
-    return lists, picked_value
+
+class _FirstMax:
+    """Per-column argmax of a ``(p, n)`` array, ties to the lowest row, as flat slot indices
+    ``row * n + column``.
+
+    numpy's ``argmax`` along axis 0 (or along short rows) pays per-row overhead; a max over
+    rows is one vectorised pass per row, and the first maximal row is recovered by ranking
+    the rows that equal it: 2.5x faster than ``argmax(axis=0)`` at ``(55, 943)`` here.
+    """
+
+    def __init__(self, p: int, n: int) -> None:
+        dtype = np.uint8 if p < 2**8 else np.uint16 if p < 2**16 else np.uint32
+        self.rank = np.arange(p, 0, -1, dtype=dtype)[:, None]  # first row ranks highest
+        self.slot_of_rank = np.arange(p, -1, -1, dtype=np.intp) * n  # rank -> row * n
+        self.columns = np.arange(n, dtype=np.intp)
+        self.equal = np.empty((p, n), dtype=bool)
+        self.ranked = np.empty((p, n), dtype=dtype)
+
+    def __call__(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        top = m.max(axis=0)
+        np.equal(m, top, out=self.equal)
+        np.multiply(self.equal, self.rank, out=self.ranked)
+        return self.slot_of_rank.take(self.ranked.max(axis=0)) + self.columns, top
+
+
+def _greedy_sort(value: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best rows per column, ties to the lower row: a stable sort's first k."""
+    p, n = value.shape
+    first_max = _FirstMax(p, n)
+    remaining = value.copy()
+    slots = np.empty((k, n), dtype=np.intp)
+    picked = np.empty((k, n))
+    for step in range(k):
+        slots[step], picked[step] = first_max(remaining)
+        remaining.put(slots[step], -np.inf)
+    return slots, picked
 
 
 def _greedy_mmr(
     value: np.ndarray,
-    cand: np.ndarray,
-    valid: np.ndarray,
+    pool: CandidatePool,
     weight: float,
     k: int,
     similarity: ItemSimilarity,
@@ -112,27 +158,28 @@ def _greedy_mmr(
 
     Works on ``marginal / weight = value / weight - max_sim`` and updates it with one minimum
     per step (``max`` over picked items distributes over the subtraction), so a step is one
-    argmax, one similarity gather and two passes over ``(n, C)``; in the table's float32.
+    first-max, one similarity gather and two passes over ``(p, n)``; in the table's float32.
+    On this project's machines a step costs more in numpy calls than in arithmetic, so each
+    step is kept to a dozen calls on flat slot indices.
     """
-    n, c = cand.shape
-    rows = np.arange(n)
-    n_profiles = similarity.table.shape[0]
-    flat = similarity.table.ravel()
-    profile = similarity.profile.take(cand, mode="clip").astype(np.intp)  # invalid: -inf anyway
-    base = profile * n_profiles
-    scaled = (value / weight).astype(flat.dtype)
+    p, n = value.shape
+    table = similarity.table.ravel()  # sim(i, j) at profile[i] * n_profiles + profile[j]
+    first_max = _FirstMax(p, n)
+    row_offsets = pool.profile_rows[:p]
+    scaled = (value / weight).astype(table.dtype)
     marginal = scaled.copy()
-    sim = np.empty((n, c), dtype=flat.dtype)
-    index = np.empty((n, c), dtype=np.intp)
-    pick = np.empty((n, k), dtype=np.int64)
-    picked = np.empty((n, k))
+    sim = np.empty((p, n), dtype=table.dtype)
+    index = np.empty((p, n), dtype=np.intp)
+    slots = np.empty((k, n), dtype=np.intp)
+    top = np.empty((k, n), dtype=table.dtype)
     for step in range(k):
-        best = marginal.argmax(axis=1)
-        pick[:, step] = best
-        picked[:, step] = marginal[rows, best] * weight
-        scaled[rows, best] = -np.inf
-        np.add(base, profile[rows, best][:, None], out=index)
-        flat.take(index, out=sim, mode="clip")  # in range by construction; clip skips checks
+        slot, top[step] = first_max(marginal)
+        slots[step] = slot
+        if step == k - 1:
+            break
+        scaled.put(slot, -np.inf)
+        np.add(row_offsets, pool.profile.take(slot), out=index)
+        table.take(index, out=sim, mode="clip")  # in range by construction; clip skips checks
         np.subtract(scaled, sim, out=sim)
         np.minimum(marginal, sim, out=marginal)
-    return pick, picked
+    return slots, (top * weight).astype(np.float64)  # rounded in float32, as picked

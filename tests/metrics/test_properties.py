@@ -185,3 +185,13 @@ def test_pipeline_lists_are_duplicate_free(ml100k_ctx):
     lists = ml100k_ctx.lists
     ordered = np.sort(lists, axis=1)
     assert not ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)).any()
+
+
+def test_pipeline_truth_lookup_per_candidate_equals_looking_up_the_lists(ml100k_ctx):
+    assert ml100k_ctx.prejudged is not None  # the pipeline judged every candidate once
+    direct = ml100k_ctx.truth.judge(ml100k_ctx.lists)
+    assert np.array_equal(ml100k_ctx.judged.hit, direct.hit)
+    assert np.array_equal(ml100k_ctx.judged.rating, direct.rating, equal_nan=True)
+    rows = np.array([5, 0, 5, 17])
+    part = ml100k_ctx.take(rows)
+    assert np.array_equal(part.judged.hit, part.truth.judge(part.lists).hit)

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from paretorec.errors import ConfigError
-from paretorec.rerank import ItemSimilarity, RerankWeights, rerank
+from paretorec.rerank import CandidatePool, ItemSimilarity, RerankWeights
+from paretorec.rerank import rerank as rerank_pool
+
+
+def rerank(items, scores, w, k, novelty, sim):
+    out = rerank_pool(CandidatePool.build(items, scores, novelty, sim), w, k, sim)
+    return out.items, out.values
 
 
 def _reference(items, scores, w, k, novelty, sim_full):
@@ -87,3 +93,44 @@ def test_featureless_items_are_similar_to_nothing():
     sim = ItemSimilarity.cosine(np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0], [2.0, 0.0]]))
     assert sim.table[sim.profile[0], sim.profile[3]] == pytest.approx(1.0)
     assert sim.table[sim.profile[1], sim.profile[2]] == 0.0
+
+
+def test_ties_go_to_the_better_model_rank_on_both_paths():
+    """Integer scores and one-genre items give many exact ties in value and similarity."""
+    rng = np.random.default_rng(11)
+    n_items, n_users, c = 30, 25, 20
+    features = np.eye(3)[rng.integers(0, 3, n_items)]
+    sim = ItemSimilarity.cosine(features)
+    full = sim.table[sim.profile[:, None], sim.profile[None, :]].astype(np.float64)
+    items = np.array([rng.permutation(n_items)[:c] for _ in range(n_users)], dtype=np.int32)
+    scores = -np.sort(-rng.integers(0, 4, (n_users, c)).astype(float), axis=1)
+    novelty = rng.integers(0, 2, n_items).astype(float)
+    for w in (RerankWeights(pool=c, novelty=0.5), RerankWeights(pool=c, diversity=0.5)):
+        lists, _ = rerank(items, scores, w, 8, novelty, sim)
+        assert np.array_equal(lists, _reference(items, scores, w, 8, novelty, full))
+
+
+def test_pools_wider_than_255_rank_rows_correctly():
+    rng = np.random.default_rng(5)
+    n_items, n_users, c = 400, 6, 300
+    sim = ItemSimilarity.cosine((rng.random((n_items, 5)) < 0.4).astype(float))
+    full = sim.table[sim.profile[:, None], sim.profile[None, :]].astype(np.float64)
+    items = np.array([rng.permutation(n_items)[:c] for _ in range(n_users)], dtype=np.int32)
+    scores = -np.sort(-rng.random((n_users, c)), axis=1)
+    scores[:, -5:] = scores[:, -6:-5]  # ties at the bottom of a deep pool
+    novelty = rng.random(n_items)
+    w = RerankWeights(pool=c, diversity=0.3, novelty=2.0)
+    lists, _ = rerank(items, scores, w, 6, novelty, sim)
+    assert np.array_equal(lists, _reference(items, scores, w, 6, novelty, full))
+
+
+def test_slots_gather_per_candidate_facts_and_pads_hit_the_empty_row(setup):
+    items, scores, sim, _, nov = setup
+    items, scores = items.copy(), scores.copy()
+    items[2], scores[2] = -1, -np.inf  # a user without any candidate
+    pool = CandidatePool.build(items, scores, nov, sim)
+    out = rerank_pool(pool, RerankWeights(pool=25, diversity=0.5), 22, sim)
+    assert np.array_equal(pool.gather(pool.items, out.slots), out.items)
+    assert np.all(out.items[2] == -1) and np.all(np.isneginf(out.values[2]))
+    pads = out.items < 0
+    assert np.all(out.slots[pads] // pool.n_users == pool.size)
