@@ -42,6 +42,14 @@ class Objective:
         return f"{self.name} ({arrow})"
 
 
+def natural_bounds(ref: MetricRef, direction: str) -> tuple[float | None, float | None]:
+    """``(best, worst)`` a metric has by itself when optimised in ``direction`` (a metric
+    minimised against its declared direction swaps them); None where it has none."""
+    if direction != ref.metric.direction:
+        return ref.metric.worst, ref.metric.best
+    return ref.metric.best, ref.metric.worst
+
+
 def make_objective(
     metric: str,
     direction: str | None = None,
@@ -69,9 +77,7 @@ def make_objective(
     direction = direction or ref.metric.direction
     if direction not in ("max", "min"):
         raise ConfigError(f"objective `{metric}`: direction must be max or min, got {direction!r}")
-    flipped = direction != ref.metric.direction
-    natural_best = ref.metric.worst if flipped else ref.metric.best
-    natural_worst = ref.metric.best if flipped else ref.metric.worst
+    natural_best, natural_worst = natural_bounds(ref, direction)
     best = next((b for b in (best, anchor_best, natural_best) if b is not None), None)
     worst = next((w for w in (worst, anchor_worst, natural_worst) if w is not None), None)
     if best is None or worst is None:

@@ -29,6 +29,7 @@ from paretorec.objectives import (
     Objective,
     column,
     make_objective,
+    natural_bounds,
     parse_constraint,
 )
 from paretorec.optimize.executors import TargetSpec
@@ -102,7 +103,7 @@ def plan(config: ExperimentConfig) -> Plan:
                 f"objective `{o.metric}`: direction must be max or min, got {direction!r}"
             )
         sign = 1.0 if direction == "min" else -1.0
-        natural_best = ref.metric.worst if direction != ref.metric.direction else ref.metric.best
+        natural_best, _ = natural_bounds(ref, direction)
         known = next((v for v in (o.best, natural_best) if v is not None), None)
         if known is None:
             known = o.worst - sign if o.worst is not None else 0.0
@@ -241,7 +242,7 @@ class Study:
             ref = parse_metric(o.metric)
             direction = o.direction or ref.metric.direction
             flipped = direction != ref.metric.direction
-            natural_worst = ref.metric.best if flipped else ref.metric.worst
+            _, natural_worst = natural_bounds(ref, direction)
             worst: float | None = None
             if flipped:
                 pass

@@ -5,8 +5,9 @@ once per fitted model and reused by every weight setting the search tries. Array
 position-major, ``(C + 1, n)``: row ``r`` holds every user's ``r``-th best candidate. The
 re-ranker's per-step work (a max over positions, a similarity gather, two element-wise passes)
 then runs along contiguous rows of all users at once instead of along short per-user rows:
-the MMR re-rank measured 1.3-1.4x faster than with user-major ``(n, C)`` arrays, same lists. The extra last row is
-an empty slot (item ``-1``) that a pick of "nothing left" points at, so gathers need no masks.
+the MMR re-rank measured 1.3-1.4x faster than with user-major ``(n, C)`` arrays, same lists.
+The extra last row is an empty slot (item ``-1``) that a pick of "nothing left" points at, so
+gathers need no masks.
 """
 
 from __future__ import annotations
