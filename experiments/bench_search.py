@@ -11,6 +11,11 @@ evaluated point (the study's normalisation, reference at the popularity baseline
 costliest configuration) and of the search wall time. paretorec's wall time excludes the test
 scoring of the final front, which Optuna does not do.
 
+Each method runs once per seed, at the largest budget; a smaller budget is read as the first
+evaluations of that run (hypervolume of the first B points, wall time when the B-th finished).
+No method here looks at its budget before it ends, so that is exactly a run of budget B (checked
+against separate runs for every method of paretorec and both of Optuna's samplers).
+
     python experiments/bench_search.py [--budgets 100,300,1000] [--seeds 0,1,2] [--data-dir DIR]
 """
 
@@ -25,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 
 from paretorec.config import EvaluationConfig, load_config
 from paretorec.objectives import normalise, to_min
@@ -55,18 +61,27 @@ def hv_of(study: Study, values: np.ndarray) -> float:
     return hypervolume(normalise(study.objectives, to_min(study.objectives, values)))
 
 
-def run_paretorec(algorithm: str, budget: int, seed: int, data_dir: str | None) -> tuple:
-    study = Study.prepare(base_config(budget, seed, algorithm), data_dir)
+def prefixes(study: Study, values: np.ndarray, done: np.ndarray, budgets: list[int]) -> list:
+    """(hypervolume, wall seconds) of the first B evaluations, for each budget B."""
+    return [(hv_of(study, values[:b]), float(done[min(b, len(done)) - 1])) for b in budgets]
+
+
+def run_paretorec(algorithm: str, budgets: list[int], seed: int, data_dir: str | None) -> tuple:
+    study = Study.prepare(base_config(max(budgets), seed, algorithm), data_dir)
     _ = study.objectives  # baselines and anchors: setup, not search
     with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
         frame = run_search(study, out, progress=False)
-        wall = time.perf_counter() - start - (study.test_scoring_seconds or 0.0)
-    values = frame[study.objective_columns()].to_numpy(dtype=np.float64)
-    return hv_of(study, values), wall, len(frame), study.fits
+        history = pd.read_csv(Path(out) / "history.csv")
+    values = frame.sort_values("trial")[study.objective_columns()].to_numpy(dtype=np.float64)
+    # the generation's end is when its last evaluation was committed
+    ends = np.repeat(
+        history["elapsed_seconds"].to_numpy(), np.diff(history["evaluations"], prepend=0)
+    )
+    return prefixes(study, values, ends, budgets), study.fits
 
 
-def run_optuna(sampler_name: str, budget: int, seed: int, data_dir: str | None) -> tuple:
+def run_optuna(sampler_name: str, budgets: list[int], seed: int, data_dir: str | None) -> tuple:
+    budget = max(budgets)
     study = Study.prepare(base_config(budget, seed, "nsga2"), data_dir)
     _ = study.objectives
     space = study.space
@@ -102,15 +117,17 @@ def run_optuna(sampler_name: str, budget: int, seed: int, data_dir: str | None) 
     )
     directions = ["maximize" if o.direction == "max" else "minimize" for o in study.objectives]
     optuna_study = optuna.create_study(directions=directions, sampler=sampler)
-    start = time.perf_counter()
+    start = time.time()
     optuna_study.optimize(objective, n_trials=budget)
-    wall = time.perf_counter() - start
-    values = np.array([t.values for t in optuna_study.trials], dtype=np.float64)
-    return hv_of(study, values), wall, len(values), study.fits
+    trials = optuna_study.trials
+    values = np.array([t.values for t in trials], dtype=np.float64)
+    ends = np.array([t.datetime_complete.timestamp() - start for t in trials])
+    return prefixes(study, values, ends, budgets), study.fits
 
 
 METHODS = {
     "paretorec nsga2": lambda b, s, d: run_paretorec("nsga2", b, s, d),
+    "paretorec smsemoa": lambda b, s, d: run_paretorec("smsemoa", b, s, d),
     "paretorec mopso": lambda b, s, d: run_paretorec("mopso", b, s, d),
     "paretorec random": lambda b, s, d: run_paretorec("random", b, s, d),
     "optuna nsga2": lambda b, s, d: run_optuna("nsga2", b, s, d),
@@ -130,10 +147,10 @@ def main() -> None:
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     runs: list[dict] = []
-    for budget in budgets:
-        for name in args.methods.split(","):
-            for seed in seeds:
-                hv, wall, n, fits = METHODS[name](budget, seed, args.data_dir)
+    for name in args.methods.split(","):
+        for seed in seeds:
+            at_budget, fits = METHODS[name](budgets, seed, args.data_dir)
+            for budget, (hv, wall) in zip(budgets, at_budget, strict=True):
                 runs.append(
                     {
                         "budget": budget,
@@ -141,13 +158,11 @@ def main() -> None:
                         "seed": seed,
                         "hypervolume": hv,
                         "wall_seconds": wall,
-                        "evaluations": n,
-                        "fits": fits,
+                        "fits_whole_run": fits,
                     }
                 )
                 print(
-                    f"{budget:>5} {name:<17} seed {seed}: HV {hv:.5f}  wall {wall:6.1f}s  "
-                    f"fits {fits}",
+                    f"{budget:>5} {name:<17} seed {seed}: HV {hv:.5f}  wall {wall:6.1f}s",
                     flush=True,
                 )
     summary = {}

@@ -4,7 +4,13 @@ Each factory gets the search section of the config, the space, the objectives (f
 weighted baseline's normalisation) and optional initial points (a warm start), and returns an
 object with pymoo's ``setup / has_next / ask / tell`` interface.
 
-- ``nsga2``, ``nsga3`` (reference directions for four or more objectives): pymoo.
+- ``nsga2``, ``nsga3`` (reference directions for four or more objectives): pymoo, as is.
+- ``smsemoa``: pymoo's SMS-EMOA, survival by hypervolume contribution (three objectives are
+  cheap; many objectives are not), with choice and grid coordinates exchanged and reset
+  instead of blended (``variation``; on a space of reals it is exactly pymoo's). The same
+  variation on NSGA-II reached the same hypervolume on ML-100k but explored more grid levels,
+  so it fitted ~95 models per 1,000 evaluations instead of ~55 and ran 20-60% longer;
+  ``nsga2`` stays pymoo's, the fast and familiar default.
 - ``mopso``: pymoo's MOPSO_CD; particles fly in the unit cube and decode like any other point.
 - ``random``: uniform sampling; ``sobol`` / ``lhs``: a space-filling design of the whole budget.
 - ``weighted``: a single-objective GA on a fixed weighted sum of the normalised objectives,
@@ -21,12 +27,17 @@ import numpy as np
 from pymoo.algorithms.moo.mopso_cd import MOPSO_CD
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.algorithms.moo.nsga3 import NSGA3
+from pymoo.algorithms.moo.sms import SMSEMOA
 from pymoo.algorithms.soo.nonconvex.ga import GA
 from pymoo.core.algorithm import Algorithm
+from pymoo.core.crossover import Crossover
+from pymoo.core.mutation import Mutation
 from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 from pymoo.core.repair import Repair
 from pymoo.core.sampling import Sampling
+from pymoo.operators.crossover.sbx import SBX
+from pymoo.operators.mutation.pm import PM
 from pymoo.util.archive import MultiObjectiveArchive
 from pymoo.util.ref_dirs import get_reference_directions
 from scipy.stats import qmc
@@ -35,7 +46,7 @@ from paretorec.config import SearchConfig
 from paretorec.objectives import Objective, normalise
 from paretorec.registry import Registry
 from paretorec.select.pareto import front_mask
-from paretorec.space import SearchSpace
+from paretorec.space import Choice, SearchSpace
 
 
 class SpaceRepair(Repair):
@@ -62,6 +73,68 @@ class StartFrom(Sampling):
         return np.vstack([given.reshape(-1, problem.n_var), fill]) if len(given) else fill
 
 
+def choice_columns(space: SearchSpace) -> np.ndarray:
+    """Mask of the coordinates of choices and grids: a handful of snapped cells each."""
+    return np.array([isinstance(dom, Choice) for _, dom in space.params], dtype=bool)
+
+
+class ChoiceCrossover(Crossover):
+    """pymoo's SBX, except that on choice and grid coordinates each child takes one parent's
+    value (uniform crossover).
+
+    SBX blends two cells into whatever cell lies between them: for ``model`` an arbitrary third
+    model (the order of a choice means nothing), for a grid mostly one of the parents' own
+    cells again. Exchanging keeps good cells intact and leaves exploring to the mutation.
+    """
+
+    def __init__(self, choices: np.ndarray, eta: float = 15, prob: float = 0.9) -> None:
+        super().__init__(2, 2, prob=prob)
+        self.choices = np.asarray(choices, dtype=bool)
+        self.sbx = SBX(eta=eta, prob=prob)
+
+    def _do(self, problem, X, *args, random_state=None, **kwargs):
+        Q = self.sbx._do(problem, X, random_state=random_state)
+        parents = X[:, :, self.choices]
+        swap = random_state.random(parents.shape[1:]) < 0.5
+        Q[:, :, self.choices] = np.where(swap, parents[::-1], parents)
+        return Q
+
+
+class ChoiceMutation(Mutation):
+    """pymoo's polynomial mutation, except that a choice or grid coordinate is redrawn
+    uniformly (random reset, probability 1 / n_var like PM's per-coordinate rate).
+
+    PM (eta 20) moves a coordinate by a few hundredths: it hardly ever leaves a grid cell that
+    is a fifth or a twelfth of [0, 1] wide, so the search would only see the levels its first
+    population happened to draw.
+    """
+
+    def __init__(self, choices: np.ndarray, eta: float = 20, prob: float = 0.9) -> None:
+        super().__init__(prob=prob)
+        self.choices = np.asarray(choices, dtype=bool)
+        self.pm = PM(eta=eta)
+
+    def _do(self, problem, X, *args, random_state=None, **kwargs):
+        Xp = self.pm._do(problem, X, random_state=random_state)
+        current = X[:, self.choices]
+        redraw = random_state.random(current.shape) < 1.0 / problem.n_var
+        Xp[:, self.choices] = np.where(redraw, random_state.random(current.shape), current)
+        return Xp
+
+
+def variation(space: SearchSpace) -> dict[str, Any]:
+    """Crossover and mutation keyword arguments for a genetic algorithm over ``space``.
+
+    Empty (pymoo's own SBX and PM) when the space has no choice or grid, so a real-valued
+    problem runs exactly as pymoo's algorithm would; otherwise the same SBX and PM settings
+    with choice-aware handling of the cell coordinates.
+    """
+    choices = choice_columns(space)
+    if not choices.any():
+        return {}
+    return {"crossover": ChoiceCrossover(choices), "mutation": ChoiceMutation(choices)}
+
+
 Factory = Callable[[SearchConfig, SearchSpace, Sequence[Objective], "np.ndarray | None"], Any]
 ALGORITHMS: Registry[Factory] = Registry("algorithm")
 
@@ -73,6 +146,20 @@ def _nsga2(search, space, objectives, initial):
         sampling=StartFrom(initial),
         repair=SpaceRepair(space),
         eliminate_duplicates=True,
+    )
+
+
+@ALGORITHMS.register("smsemoa")
+def _smsemoa(search, space, objectives, initial):
+    # A population of offspring per generation (pymoo's default), not one: the run loop counts
+    # generations, and a batch per generation is what parallel executors need.
+    return SMSEMOA(
+        pop_size=search.population,
+        n_offsprings=search.population,
+        sampling=StartFrom(initial),
+        repair=SpaceRepair(space),
+        eliminate_duplicates=True,
+        **variation(space),
     )
 
 

@@ -37,7 +37,7 @@ def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
 
 
 def test_every_algorithm_runs_through_the_engine(tmp_path):
-    for name in ("nsga2", "nsga3", "mopso", "random", "sobol", "lhs", "weighted"):
+    for name in ("nsga2", "smsemoa", "nsga3", "mopso", "random", "sobol", "lhs", "weighted"):
         search = SearchConfig(algorithm=name, population=12, generations=4, seed=0)
         target = TestProblemTarget("zdt1", search)
         a = run_search(target, tmp_path / f"{name}-a", progress=False)

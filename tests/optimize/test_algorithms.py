@@ -1,0 +1,72 @@
+"""Choice-aware variation: choices and grids are exchanged and reset, never blended; a space of
+reals gets pymoo's own operators."""
+
+import numpy as np
+from pymoo.core.population import Population
+from pymoo.core.problem import Problem
+
+from paretorec.models import MODELS
+from paretorec.optimize.algorithms import (
+    ChoiceCrossover,
+    ChoiceMutation,
+    choice_columns,
+    variation,
+)
+from paretorec.space import Real, SearchSpace, parse_space
+
+KNOWN = {m: MODELS.get(m) for m in MODELS}
+
+
+def _unit_problem(n_var: int) -> Problem:
+    return Problem(n_var=n_var, n_obj=2, xl=0.0, xu=1.0)
+
+
+def test_a_space_of_reals_keeps_pymoos_operators():
+    space = SearchSpace(tuple((f"x{i}", Real(0.0, 1.0)) for i in range(3)))
+    assert not choice_columns(space).any()
+    assert variation(space) == {}
+
+
+def test_choice_and_grid_columns_of_the_default_space():
+    space = parse_space(None, KNOWN)
+    names = [name for name, _ in space.params]
+    expected = {"model", "itemknn.k", "itemknn.shrinkage", "ease.l2"}
+    assert [names[j] for j in np.flatnonzero(choice_columns(space))] == [
+        n for n in names if n in expected
+    ]
+    assert set(variation(space)) == {"crossover", "mutation"}
+
+
+def test_crossover_children_take_a_parents_cell_on_choice_coordinates():
+    space = parse_space(None, KNOWN)
+    choices = choice_columns(space)
+    rng = np.random.default_rng(0)
+    X = space.repair(rng.random((40, space.n_var)))
+    parents = np.arange(40).reshape(20, 2)
+    off = ChoiceCrossover(choices).do(
+        _unit_problem(space.n_var), Population.new("X", X), parents, random_state=rng
+    )
+    children = off.get("X").reshape(2, 20, -1)  # pymoo stacks first children, then second
+    for k, (a, b) in enumerate(parents):
+        for child in children[:, k]:
+            on_a, on_b = child[choices] == X[a, choices], child[choices] == X[b, choices]
+            assert np.all(on_a | on_b)
+    ordered = ~choices  # SBX still blends ordered coordinates
+    assert not np.isin(children[:, :, ordered], X[:, ordered]).all()
+
+
+def test_mutation_redraws_choice_coordinates_uniformly():
+    space = parse_space(None, KNOWN)
+    choices = choice_columns(space)
+    model = [name for name, _ in space.params].index("model")
+    X = np.full((3000, space.n_var), 0.5)  # every point: the middle model
+    rng = np.random.default_rng(1)
+    mutated = ChoiceMutation(choices).do(
+        _unit_problem(space.n_var), Population.new("X", X), random_state=rng
+    )
+    models = space.repair(mutated.get("X"))[:, model]
+    changed = models != 0.5
+    # reset with probability 0.9 (individual) x 1/n_var, landing on another of 3 cells 2/3 of
+    # the time
+    assert abs(changed.mean() - 0.9 / space.n_var * 2 / 3) < 0.02
+    assert set(np.round(models[changed], 6)) == {round(1 / 6, 6), round(5 / 6, 6)}
