@@ -20,11 +20,25 @@ and say how many (ranx only ever scores queries that have qrels).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 
+@cache
 def _discount(k: int) -> np.ndarray:
-    return 1.0 / np.log2(np.arange(2, k + 2))
+    """``1 / log2(rank + 1)`` for ranks 1..k (cached, read-only: every evaluation asks)."""
+    disc = 1.0 / np.log2(np.arange(2, k + 2))
+    disc.flags.writeable = False
+    return disc
+
+
+@cache
+def _ideal_dcg(k: int) -> np.ndarray:
+    """Binary ideal DCG of 1..k relevant items."""
+    ideal = np.cumsum(_discount(k))
+    ideal.flags.writeable = False
+    return ideal
 
 
 def _defined(n_relevant: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -67,7 +81,7 @@ def ndcg(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     width = min(k, hit.shape[1])
     disc = _discount(k)
     dcg = hit[:, :width] @ disc[:width]
-    ideal = np.cumsum(disc)[np.clip(n_relevant, 1, k) - 1]
+    ideal = _ideal_dcg(k).take(np.minimum(n_relevant, k) - 1, mode="clip")  # R = 0: NaN below
     return _defined(n_relevant, dcg / ideal)
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from paretorec.metrics.ranking import _discount
+
 
 def satisfaction(gain: np.ndarray, ideal_dcg: np.ndarray, k: int) -> np.ndarray:
     """``(n,)`` signed DCG@k of the list's gains over the ideal positive DCG@k.
@@ -27,7 +29,8 @@ def satisfaction(gain: np.ndarray, ideal_dcg: np.ndarray, k: int) -> np.ndarray:
         k: Cut-off.
     """
     width = min(k, gain.shape[1])
-    disc = 1.0 / np.log2(np.arange(2, width + 2))
-    dcg = np.nan_to_num(gain[:, :width], nan=0.0) @ disc
+    disc = _discount(k)[:width]
+    top = gain[:, :width]
+    dcg = np.where(np.isnan(top), 0.0, top) @ disc
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(ideal_dcg > 0, dcg / ideal_dcg, np.nan)

@@ -124,7 +124,7 @@ class Truth:
             return np.where(np.isnan(rating), np.nan, 1.0)
         low, high = self.rating_scale
         mid, half = (low + high) / 2.0, (high - low) / 2.0
-        return np.clip((rating - mid) / half, -1.0, 1.0)
+        return np.minimum(np.maximum((rating - mid) / half, -1.0), 1.0)  # NaN stays NaN
 
     @cached_property
     def _ideal_dcg(self) -> dict[int, np.ndarray]:

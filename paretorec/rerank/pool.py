@@ -12,7 +12,7 @@ gathers need no masks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,22 @@ class CandidatePool:
     novelty: np.ndarray
     profile: np.ndarray
     profile_rows: np.ndarray
+    _ranges: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def relevance_range(self, p: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(lo, span)`` per user that min-max scale the scores of the first ``p`` candidates
+        (memoised per pool size: a search asks for the same few sizes again and again).
+
+        Candidates are sorted best first with empty slots last, so the range is first slot to
+        last real slot; a user without candidates gets ``lo = 0, span = 1`` (scores stay -inf).
+        """
+        if p not in self._ranges:
+            filled = np.minimum(self.length, p)
+            last = self.scores[np.maximum(filled - 1, 0), np.arange(self.n_users)]
+            lo = np.where(filled > 0, last, 0.0)
+            hi = self.scores[0]
+            self._ranges[p] = lo, np.where(hi > lo, hi - lo, 1.0)
+        return self._ranges[p]
 
     @classmethod
     def build(

@@ -12,6 +12,7 @@ self-information normalised to [0, 1], so the weights are comparable across mode
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -86,15 +87,9 @@ def rerank(
             f"`rerank.pool <= {pool.size}` must hold here (candidates generated), "
             f"got {weights.pool}"
         )
-    p, rows = weights.pool, np.arange(pool.n_users)
-    scores = pool.scores[:p]
-    # Candidates are sorted best first with empty slots last, so the pool's range is first
-    # slot to last real slot; a user without candidates keeps -inf everywhere.
-    filled = np.minimum(pool.length, p)
-    lo = np.where(filled > 0, scores[np.maximum(filled - 1, 0), rows], 0.0)
-    hi = scores[0]
-    span = np.where(hi > lo, hi - lo, 1.0)
-    value = np.subtract(scores, lo)
+    p = weights.pool
+    lo, span = pool.relevance_range(p)
+    value = np.subtract(pool.scores[:p], lo)
     value /= span
     if weights.novelty:
         value += weights.novelty * pool.novelty[:p]
@@ -103,9 +98,9 @@ def rerank(
         slots, picked = _greedy_sort(value, k)
     else:
         slots, picked = _greedy_mmr(value, pool, weights.diversity, k, similarity)
-    empty = ~np.isfinite(picked)
-    if empty.any():
-        slots[empty] = (pool.size * pool.n_users + rows)[np.nonzero(empty)[1]]
+    if pool.length.min() < k:  # some pick was "nothing left": point it at the empty row
+        empty = ~np.isfinite(picked)
+        slots[empty] = pool.size * pool.n_users + np.nonzero(empty)[1]
     slots = np.ascontiguousarray(slots.T)
     return Reranked(items=pool.gather(pool.items, slots), values=picked.T.copy(), slots=slots)
 
@@ -120,29 +115,49 @@ class _FirstMax:
     """
 
     def __init__(self, p: int, n: int) -> None:
-        dtype = np.uint8 if p < 2**8 else np.uint16 if p < 2**16 else np.uint32
-        self.rank = np.arange(p, 0, -1, dtype=dtype)[:, None]  # first row ranks highest
-        self.slot_of_rank = np.arange(p, -1, -1, dtype=np.intp) * n  # rank -> row * n
-        self.columns = np.arange(n, dtype=np.intp)
+        self.rank, self.slot_of_rank, self.columns = _ranking(p, n)
         self.equal = np.empty((p, n), dtype=bool)
-        self.ranked = np.empty((p, n), dtype=dtype)
+        self.ranked = np.empty((p, n), dtype=self.rank.dtype)
 
-    def __call__(self, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        top = m.max(axis=0)
+    def __call__(self, m: np.ndarray, slot: np.ndarray, top: np.ndarray) -> None:
+        """Write each column's first maximal slot into ``slot`` and the maximum into ``top``."""
+        m.max(axis=0, out=top)
         np.equal(m, top, out=self.equal)
         np.multiply(self.equal, self.rank, out=self.ranked)
-        return self.slot_of_rank.take(self.ranked.max(axis=0)) + self.columns, top
+        np.add(self.slot_of_rank.take(self.ranked.max(axis=0)), self.columns, out=slot)
+
+
+@cache
+def _ranking(p: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_FirstMax``'s constants (read-only, shared): row ranks, rank -> slot row, columns."""
+    dtype = np.uint8 if p < 2**8 else np.uint16 if p < 2**16 else np.uint32
+    rank = np.arange(p, 0, -1, dtype=dtype)[:, None]  # the first row ranks highest
+    slot_of_rank = np.arange(p, -1, -1, dtype=np.intp) * n  # rank r -> (p - r) * n
+    columns = np.arange(n, dtype=np.intp)
+    for array in (rank, slot_of_rank, columns):
+        array.flags.writeable = False
+    return rank, slot_of_rank, columns
+
+
+# Up to this pool size one stable argsort of the users' rows beats k first-max passes (measured
+# 1.4-3x at 10-30 candidates, 2x slower at 55).
+SORT_MAX_POOL = 32
 
 
 def _greedy_sort(value: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best rows per column, ties to the lower row: a stable sort's first k."""
     p, n = value.shape
+    if p <= SORT_MAX_POOL:
+        by_user = np.ascontiguousarray(-value.T)
+        order = np.argsort(by_user, axis=1, kind="stable")[:, :k]
+        picked = -np.take_along_axis(by_user, order, axis=1)
+        return (order * n + _ranking(p, n)[2][:, None]).T, picked.T
     first_max = _FirstMax(p, n)
     remaining = value.copy()
     slots = np.empty((k, n), dtype=np.intp)
     picked = np.empty((k, n))
     for step in range(k):
-        slots[step], picked[step] = first_max(remaining)
+        first_max(remaining, slots[step], picked[step])
         remaining.put(slots[step], -np.inf)
     return slots, picked
 
@@ -173,8 +188,8 @@ def _greedy_mmr(
     slots = np.empty((k, n), dtype=np.intp)
     top = np.empty((k, n), dtype=table.dtype)
     for step in range(k):
-        slot, top[step] = first_max(marginal)
-        slots[step] = slot
+        slot = slots[step]
+        first_max(marginal, slot, top[step])
         if step == k - 1:
             break
         scaled.put(slot, -np.inf)

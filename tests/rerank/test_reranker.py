@@ -134,3 +134,19 @@ def test_slots_gather_per_candidate_facts_and_pads_hit_the_empty_row(setup):
     assert np.all(out.items[2] == -1) and np.all(np.isneginf(out.values[2]))
     pads = out.items < 0
     assert np.all(out.slots[pads] // pool.n_users == pool.size)
+
+
+@pytest.mark.parametrize("pool", [12, 40])  # the argsort and the first-max paths
+def test_plain_ranking_paths_agree_with_the_definition(pool):
+    rng = np.random.default_rng(pool)
+    n_items, n_users = 80, 30
+    sim = ItemSimilarity.cosine((rng.random((n_items, 4)) < 0.5).astype(float))
+    full = sim.table[sim.profile[:, None], sim.profile[None, :]].astype(np.float64)
+    items = np.array([rng.permutation(n_items)[:pool] for _ in range(n_users)], dtype=np.int32)
+    scores = -np.sort(-rng.integers(0, 5, (n_users, pool)).astype(float), axis=1)
+    items[0, pool - 3 :], scores[0, pool - 3 :] = -1, -np.inf
+    novelty = rng.integers(0, 3, n_items) / 2.0
+    w = RerankWeights(pool=pool, novelty=0.4)
+    lists, values = rerank(items, scores, w, 10, novelty, sim)
+    assert np.array_equal(lists, _reference(items, scores, w, 10, novelty, full))
+    assert np.all(np.diff(values[1:], axis=1) <= 0)
