@@ -14,7 +14,9 @@ scoring of the final front, which Optuna does not do.
 Each method runs once per seed, at the largest budget; a smaller budget is read as the first
 evaluations of that run (hypervolume of the first B points, wall time when the B-th finished).
 No method here looks at its budget before it ends, so that is exactly a run of budget B (checked
-against separate runs for every method of paretorec and both of Optuna's samplers).
+against separate runs for every method of paretorec and both of Optuna's samplers). Wall time
+at B counts from the first evaluation (paretorec's history clock; Optuna's ``optimize`` call):
+setup before the search (data, baselines) is left out for both.
 
     python experiments/bench_search.py [--budgets 100,300,1000] [--seeds 0,1,2] [--data-dir DIR]
 """

@@ -11,6 +11,7 @@ candidate, operation counts per pool size).
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -105,10 +106,10 @@ class FittedCandidates:
 
     @property
     def nbytes(self) -> int:
-        pool, judged = self.pool, self.judged
-        arrays = [pool.items, pool.scores, pool.novelty, pool.profile, pool.profile_rows]
-        arrays += [] if judged is None else [judged.hit, judged.rating]
-        return sum(a.nbytes for a in arrays)
+        """Memory held now (the per-pool-size memos grow as sizes are asked for)."""
+        arrays = [*self.scoring_ops.values()]
+        arrays += [] if self.judged is None else [self.judged.hit, self.judged.rating]
+        return self.pool.nbytes + sum(a.nbytes for a in arrays)
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,7 +153,9 @@ class Pipeline:
         self.max_pool = max_pool
         self._stages: dict[str, StageData] = {}
         self._candidates: OrderedDict[tuple[str, Model], FittedCandidates] = OrderedDict()
-        self._cached_bytes = 0
+        # Dask workers may share one pipeline between threads; the lock keeps the cache's
+        # order and eviction consistent (a fit itself runs outside it).
+        self._lock = threading.Lock()
         self.fits = 0  # how many candidate sets were computed (cache misses)
 
     @cached_property
@@ -212,13 +215,13 @@ class Pipeline:
     def candidates(self, stage: str, model: Model) -> FittedCandidates:
         """Top-``max_pool`` candidates of ``model`` for the stage's users (cached)."""
         key = (stage, model)
-        if key in self._candidates:
-            self._candidates.move_to_end(key)
-            return self._candidates[key]
+        with self._lock:
+            if key in self._candidates:
+                self._candidates.move_to_end(key)
+                return self._candidates[key]
         data = self.stage(stage)
         with _BLAS.limit(limits=1, user_api="blas"):
             cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
-        self.fits += 1
         pool = CandidatePool.build(cands.items, cands.scores, data.novelty_bonus, self.similarity)
         judged = None
         if data.truth is not None:
@@ -226,17 +229,25 @@ class Pipeline:
             judged = Judged(
                 np.ascontiguousarray(by_user.hit.T), np.ascontiguousarray(by_user.rating.T)
             )
-        entry = FittedCandidates(pool, cands.seconds, judged)
-        self._candidates[key] = entry
-        self._cached_bytes += entry.nbytes
-        while self._cached_bytes > CACHE_BYTES and len(self._candidates) > 1:
-            self._cached_bytes -= self._candidates.popitem(last=False)[1].nbytes
+        with self._lock:
+            self.fits += 1
+            entry = self._candidates.setdefault(key, FittedCandidates(pool, cands.seconds, judged))
+            self._candidates.move_to_end(key)
+            # measured at each insert, so memos grown since the last one count too
+            held = self.cache_bytes
+            while held > CACHE_BYTES and len(self._candidates) > 1:
+                held -= self._candidates.popitem(last=False)[1].nbytes
         return entry
+
+    @property
+    def cache_bytes(self) -> int:
+        """Memory held by the cached candidate sets."""
+        return sum(entry.nbytes for entry in list(self._candidates.values()))
 
     def clear(self) -> None:
         """Forget every fitted candidate set (the next evaluation of each model refits)."""
-        self._candidates.clear()
-        self._cached_bytes = 0
+        with self._lock:
+            self._candidates.clear()
 
     def recommend(self, stage: str, candidate: Candidate, k: int | None = None) -> RankedLists:
         """Re-ranked top-k lists of ``candidate`` for every user of ``stage``."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import paretorec.pipeline as pipeline_module
 from paretorec.metrics import parse_metric
 from paretorec.pipeline import Candidate, Pipeline
@@ -31,9 +29,19 @@ def test_the_cache_is_bounded_by_memory(ml100k, ml100k_split, monkeypatch):
     for k in (10, 30, 50, 60):
         model = Candidate.from_values({**POINT, "itemknn.k": k}).model
         pipe.candidates("validation", model)
-    assert len(pipe._candidates) == 2 and pipe._cached_bytes <= 2.5 * one
+    assert len(pipe._candidates) == 2 and pipe.cache_bytes <= 2.5 * one
     pipe.candidates("validation", Candidate.from_values({**POINT, "itemknn.k": 60}).model)
     assert pipe.fits == 5  # the newest one is still cached
     pipe.candidates("validation", Candidate.from_values(POINT).model)
     assert pipe.fits == 6  # the oldest was evicted and refits
-    assert np.isclose(pipe._cached_bytes, sum(e.nbytes for e in pipe._candidates.values()))
+
+
+def test_memos_grown_after_the_fit_count_towards_the_cache(ml100k, ml100k_split):
+    pipe = Pipeline(ml100k, ml100k_split, 10, 40)
+    candidate = Candidate.from_values(POINT)
+    pipe.recommend("validation", candidate)
+    before = pipe.cache_bytes
+    for pool in range(10, 41):
+        values = {**POINT, "rerank.pool": pool}
+        pipe.recommend("validation", Candidate.from_values(values))
+    assert pipe.cache_bytes > before > 0

@@ -102,7 +102,7 @@ class ChoiceCrossover(Crossover):
 
 class ChoiceMutation(Mutation):
     """pymoo's polynomial mutation, except that a choice or grid coordinate is redrawn
-    uniformly (random reset, probability 1 / n_var like PM's per-coordinate rate).
+    uniformly (random reset, probability min(0.5, 1 / n_var), PM's per-coordinate rate).
 
     PM (eta 20) moves a coordinate by a few hundredths: it hardly ever leaves a grid cell that
     is a fifth or a twelfth of [0, 1] wide, so the search would only see the levels its first
@@ -117,7 +117,7 @@ class ChoiceMutation(Mutation):
     def _do(self, problem, X, *args, random_state=None, **kwargs):
         Xp = self.pm._do(problem, X, random_state=random_state)
         current = X[:, self.choices]
-        redraw = random_state.random(current.shape) < 1.0 / problem.n_var
+        redraw = random_state.random(current.shape) < min(0.5, 1.0 / problem.n_var)
         Xp[:, self.choices] = np.where(redraw, random_state.random(current.shape), current)
         return Xp
 

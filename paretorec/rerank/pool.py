@@ -40,7 +40,9 @@ class CandidatePool:
     novelty: np.ndarray
     profile: np.ndarray
     profile_rows: np.ndarray
-    _ranges: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _ranges: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def relevance_range(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, span)`` per user that min-max scale the scores of the first ``p`` candidates
@@ -69,9 +71,13 @@ class CandidatePool:
 
         Args:
             items: ``(n, C)`` item codes, best first.
-            scores: ``(n, C)`` model scores aligned with ``items``.
+            scores: ``(n, C)`` model scores aligned with ``items``; finite for real candidates
+                (``generate_candidates`` drops the others).
             novelty: ``(n_items,)`` novelty bonus of each item in [0, 1].
             similarity: The item similarity whose profiles the diversity penalty looks up.
+
+        Raises:
+            ValueError: a real candidate has a NaN or infinite score.
         """
         n, c = items.shape
         # C order explicitly: transposes would otherwise hand numpy Fortran-ordered results,
@@ -82,6 +88,8 @@ class CandidatePool:
         safe = np.where(valid, padded, 0)
         score_rows = np.full((c + 1, n), -np.inf)
         score_rows[:c] = scores.T
+        if not np.isfinite(score_rows[valid]).all():
+            raise ValueError("candidate scores must be finite where items >= 0")
         score_rows[~valid] = -np.inf
         profile = np.where(valid, similarity.profile[safe], 0).astype(np.intp)
         return cls(
@@ -96,6 +104,13 @@ class CandidatePool:
     def gather(self, array: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """``array`` (position-major, ``(C + 1, n)``) at ``slots`` (``position * n + user``)."""
         return array.ravel().take(slots)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held, memoised ranges included."""
+        arrays = [self.items, self.scores, self.length, self.novelty, self.profile]
+        arrays += [self.profile_rows, *(a for pair in self._ranges.values() for a in pair)]
+        return sum(a.nbytes for a in arrays)
 
     @property
     def n_users(self) -> int:

@@ -98,8 +98,8 @@ def rerank(
         slots, picked = _greedy_sort(value, k)
     else:
         slots, picked = _greedy_mmr(value, pool, weights.diversity, k, similarity)
-    if pool.length.min() < k:  # some pick was "nothing left": point it at the empty row
-        empty = ~np.isfinite(picked)
+    empty = ~np.isfinite(picked)  # "nothing left" (or a weight so small value/weight overflows)
+    if empty.any():
         slots[empty] = pool.size * pool.n_users + np.nonzero(empty)[1]
     slots = np.ascontiguousarray(slots.T)
     return Reranked(items=pool.gather(pool.items, slots), values=picked.T.copy(), slots=slots)

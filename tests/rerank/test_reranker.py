@@ -150,3 +150,11 @@ def test_plain_ranking_paths_agree_with_the_definition(pool):
     lists, values = rerank(items, scores, w, 10, novelty, sim)
     assert np.array_equal(lists, _reference(items, scores, w, 10, novelty, full))
     assert np.all(np.diff(values[1:], axis=1) <= 0)
+
+
+def test_non_finite_scores_of_real_candidates_are_refused(setup):
+    items, scores, sim, _, nov = setup
+    scores = scores.copy()
+    scores[3, 2] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        CandidatePool.build(items, scores, nov, sim)
