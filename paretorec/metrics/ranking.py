@@ -26,7 +26,7 @@ import numpy as np
 
 
 @cache
-def _discount(k: int) -> np.ndarray:
+def discount(k: int) -> np.ndarray:
     """``1 / log2(rank + 1)`` for ranks 1..k (cached, read-only: every evaluation asks)."""
     disc = 1.0 / np.log2(np.arange(2, k + 2))
     disc.flags.writeable = False
@@ -36,7 +36,7 @@ def _discount(k: int) -> np.ndarray:
 @cache
 def _ideal_dcg(k: int) -> np.ndarray:
     """Binary ideal DCG of 1..k relevant items."""
-    ideal = np.cumsum(_discount(k))
+    ideal = np.cumsum(discount(k))
     ideal.flags.writeable = False
     return ideal
 
@@ -79,7 +79,7 @@ def hit_rate(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
 def ndcg(hit: np.ndarray, n_relevant: np.ndarray, k: int) -> np.ndarray:
     """``(n,)`` binary-gain NDCG@k."""
     width = min(k, hit.shape[1])
-    disc = _discount(k)
+    disc = discount(k)
     dcg = hit[:, :width] @ disc[:width]
     ideal = _ideal_dcg(k).take(np.minimum(n_relevant, k) - 1, mode="clip")  # R = 0: NaN below
     return _defined(n_relevant, dcg / ideal)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paretorec.metrics.ranking import _discount
+from paretorec.metrics.ranking import discount
 
 
 def satisfaction(gain: np.ndarray, ideal_dcg: np.ndarray, k: int) -> np.ndarray:
@@ -29,7 +29,7 @@ def satisfaction(gain: np.ndarray, ideal_dcg: np.ndarray, k: int) -> np.ndarray:
         k: Cut-off.
     """
     width = min(k, gain.shape[1])
-    disc = _discount(k)[:width]
+    disc = discount(k)[:width]
     top = gain[:, :width]
     dcg = np.where(np.isnan(top), 0.0, top) @ disc
     with np.errstate(invalid="ignore", divide="ignore"):
