@@ -50,7 +50,7 @@ def setup():
 
 
 @pytest.mark.parametrize("diversity,novelty", [(0.0, 0.0), (0.0, 0.7), (0.4, 0.0), (1.5, 0.3)])
-def test_vectorised_rerank_equals_the_per_user_definition(setup, diversity, novelty):
+def test_rerank_equals_the_per_user_definition(setup, diversity, novelty):
     items, scores, sim, full, nov = setup
     w = RerankWeights(pool=22, diversity=diversity, novelty=novelty)
     lists, _ = rerank(items, scores, w, 10, nov, sim)
@@ -110,7 +110,7 @@ def test_ties_go_to_the_better_model_rank_on_both_paths():
         assert np.array_equal(lists, _reference(items, scores, w, 8, novelty, full))
 
 
-def test_pools_wider_than_255_rank_rows_correctly():
+def test_deep_pools_with_ties_at_the_bottom_follow_the_definition():
     rng = np.random.default_rng(5)
     n_items, n_users, c = 400, 6, 300
     sim = ItemSimilarity.cosine((rng.random((n_items, 5)) < 0.4).astype(float))
@@ -136,8 +136,8 @@ def test_slots_gather_per_candidate_facts_and_pads_hit_the_empty_row(setup):
     assert np.all(out.slots[pads] // pool.n_users == pool.size)
 
 
-@pytest.mark.parametrize("pool", [12, 40])  # the argsort and the first-max paths
-def test_plain_ranking_paths_agree_with_the_definition(pool):
+@pytest.mark.parametrize("pool", [12, 40])
+def test_plain_ranking_agrees_with_the_definition(pool):
     rng = np.random.default_rng(pool)
     n_items, n_users = 80, 30
     sim = ItemSimilarity.cosine((rng.random((n_items, 4)) < 0.5).astype(float))
