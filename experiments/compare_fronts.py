@@ -1,0 +1,124 @@
+"""Where Optuna's TPE gains hypervolume over paretorec's best searcher, on one seed.
+
+Runs paretorec's SMS-EMOA and Optuna's TPE (exactly as ``bench_search.py`` does) for one
+seed and budget, then reports:
+- each method's hypervolume, and what each adds to the union of both point sets;
+- the points of the union with the largest exclusive contribution (which method found them,
+  their parameters and objectives);
+- how each method spent its evaluations near the bounds of the re-rank parameters (pool at
+  its lower bound, diversity and novelty weights near 0).
+
+    python experiments/compare_fronts.py [--seed 4] [--budget 1000] [--data-dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+from bench_search import base_config, hv_of
+
+from paretorec.objectives import normalise, to_min
+from paretorec.optimize import run_search
+from paretorec.select.pareto import hypervolume
+from paretorec.space import Choice, Grid, Int
+from paretorec.study import Study
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ["model", "itemknn.k", "itemknn.shrinkage", "ease.l2", "rerank.pool"]
+PARAMS += ["rerank.diversity", "rerank.novelty"]
+
+
+def ours(seed: int, budget: int, data_dir: str | None) -> tuple[Study, pd.DataFrame]:
+    study = Study.prepare(base_config(budget, seed, "smsemoa"), data_dir)
+    _ = study.objectives
+    with tempfile.TemporaryDirectory() as out:
+        frame = run_search(study, out, progress=False).sort_values("trial")
+    return study, frame
+
+
+def tpe(seed: int, budget: int, data_dir: str | None) -> pd.DataFrame:
+    study = Study.prepare(base_config(budget, seed, "nsga2"), data_dir)
+    _ = study.objectives
+    space, columns, rows = study.space, study.objective_columns(), []
+
+    def objective(trial: optuna.Trial) -> list[float]:
+        model = trial.suggest_categorical("model", list(dict(space.params)["model"].values))
+        values: dict = {"model": model}
+        for name, dom in space.params:
+            if name == "model" or name.split(".", 1)[0] not in ("rerank", model):
+                continue
+            if isinstance(dom, Grid | Choice):
+                values[name] = trial.suggest_categorical(name, list(dom.values))
+            elif isinstance(dom, Int):
+                values[name] = trial.suggest_int(name, dom.low, dom.high, log=dom.log)
+            else:
+                values[name] = trial.suggest_float(name, dom.low, dom.high, log=dom.log)
+        results, _ = study.evaluate(values, ("validation",))
+        rows.append({**values, **{c: results[c] for c in columns}})
+        return [results[c] for c in columns]
+
+    directions = ["maximize" if o.direction == "max" else "minimize" for o in study.objectives]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=seed)
+    optuna.create_study(directions=directions, sampler=sampler).optimize(objective, n_trials=budget)
+    return pd.DataFrame(rows)
+
+
+def at_bounds(frame: pd.DataFrame, k: int) -> dict[str, float]:
+    return {
+        f"pool == {k}": round(float((frame["rerank.pool"] == k).mean()), 3),
+        "diversity == 0": round(float((frame["rerank.diversity"] == 0).mean()), 3),
+        "0 < diversity < 0.01": round(
+            float(frame["rerank.diversity"].between(1e-300, 0.01).mean()), 3
+        ),
+        "novelty < 0.01": round(float((frame["rerank.novelty"] < 0.01).mean()), 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--budget", type=int, default=1000)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--top", type=int, default=12)
+    args = parser.parse_args()
+    study, mine = ours(args.seed, args.budget, args.data_dir)
+    theirs = tpe(args.seed, args.budget, args.data_dir)
+    columns = study.objective_columns()
+    both = pd.concat([mine.assign(found_by="smsemoa"), theirs.assign(found_by="tpe")])
+    both = both.reset_index(drop=True)
+    points = normalise(study.objectives, to_min(study.objectives, both[columns].to_numpy(float)))
+    union = hypervolume(points)
+    mask = (both["found_by"] == "smsemoa").to_numpy()
+    both["exclusive"] = [
+        union - hypervolume(np.delete(points, i, axis=0)) for i in range(len(both))
+    ]
+    k = study.config.evaluation.k
+    report = {
+        "seed": args.seed,
+        "budget": args.budget,
+        "hypervolume": {
+            "smsemoa": hv_of(study, mine[columns].to_numpy(float)),
+            "tpe": hv_of(study, theirs[columns].to_numpy(float)),
+            "union": union,
+            "smsemoa adds to tpe": union - hypervolume(points[~mask]),
+            "tpe adds to smsemoa": union - hypervolume(points[mask]),
+        },
+        "evaluations near the bounds": {
+            "smsemoa": at_bounds(mine, k),
+            "tpe": at_bounds(theirs, k),
+        },
+    }
+    print(json.dumps(report, indent=2))
+    top = both[both["exclusive"] > 0].nlargest(args.top, "exclusive")
+    print(top[["found_by", *PARAMS, *columns, "exclusive"]].to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
