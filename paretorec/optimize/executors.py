@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from paretorec.errors import ConfigError, ParetoRecError
+from paretorec.rerank import greedy
 
 Values = Mapping[str, Any]
 
@@ -178,6 +179,7 @@ class ProcessExecutor:
         if n_workers < 1:
             raise ConfigError(f"--workers: `N >= 1` must hold, got {n_workers}")
         context = mp.get_context("spawn")  # no forked BLAS thread pools
+        greedy.compile_now()  # workers then load the compiled re-rank from numba's cache
         self.n_workers = n_workers
         self.router = Router(n_workers)
         self.counter = _FitCounter()
@@ -275,6 +277,7 @@ class DaskExecutor:
         if not self.workers:
             raise ConfigError(f"--scheduler {address}: the cluster has no workers")
         self.n_workers = len(self.workers)
+        greedy.compile_now()  # workers on this machine then load it from numba's cache
         self.spec = spec
         self.router = Router(self.n_workers)
         self.counter = _FitCounter()

@@ -6,13 +6,16 @@ it lowers each candidate's marginal value by its similarity to the item just pic
 the running first maximum for the next pick in the same loop. The numpy version of the same
 algorithm needed about a dozen calls per step, each a full pass over ``(pool, users)``; this
 one re-ranks 2.5x faster at the pools an ML-100k search evaluates and 2.1x at uniform points
-of the space, with identical lists, values and slots (``experiments/bench_rerank_versions.py``).
+of the space, with identical lists, values and slots (``experiments/bench_rerank_versions.py``;
+a reviewer's differential test found no difference in 16,000 random pools and 3,488 ML-100k
+cases, for pools as ``CandidatePool.build`` makes them and Python-float weights).
 
 Arithmetic follows the numpy definition exactly (no fast-math, so no reassociation and no
 fused multiply-add): relevance and novelty in float64, the MMR in the similarity table's
 float32 on ``value / weight``, picked values ``float32(marginal * weight)``. Ties go to the
-lower row (the better model rank); a pick whose value is not finite ("nothing left", or a
-weight so small that ``value / weight`` overflows) points at the pool's empty last row.
+lower row (the better model rank); a pick whose value is not finite ("nothing left") points at
+the pool's empty last row. Indices into the similarity table are not bounds-checked: ``rerank``
+checks that the pool was built with the table it passes.
 """
 
 from __future__ import annotations
@@ -124,3 +127,15 @@ def mmr(  # type: ignore[no-untyped-def]
                     top[u] = m
                     arg[u] = r
     return slots, picked
+
+
+def compile_now() -> None:
+    """Compile both kernels (or load them from numba's on-disk cache) in this process.
+
+    Called before starting worker processes, so that they find the cache written once instead
+    of all compiling at the same time and racing to write it.
+    """
+    scores = np.zeros((2, 1))
+    ones, rows = np.ones(1), np.zeros((2, 1), np.intp)
+    plain(scores, ones * 0, ones, scores, 0.0, 1, 1, 1)
+    mmr(scores, ones * 0, ones, scores, 0.0, 1.0, 1, 1, rows, rows, np.zeros(1, np.float32), 1)

@@ -32,6 +32,8 @@ class CandidatePool:
         profile: ``(C + 1, n)`` intp similarity-profile id of each candidate (0 for none).
         profile_rows: ``profile * n_profiles``: where each candidate's row of the flattened
             similarity table starts.
+        n_profiles: Profiles of the similarity the pool was built with (the compiled re-rank
+            indexes its table without bounds checks, so ``rerank`` checks this first).
     """
 
     items: np.ndarray
@@ -40,6 +42,7 @@ class CandidatePool:
     novelty: np.ndarray
     profile: np.ndarray
     profile_rows: np.ndarray
+    n_profiles: int
     _ranges: dict[int, tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -96,9 +99,10 @@ class CandidatePool:
             items=padded,
             scores=score_rows,
             length=valid.sum(axis=0),
-            novelty=np.where(valid, novelty[safe], 0.0),
+            novelty=np.where(valid, np.asarray(novelty, np.float64)[safe], 0.0),
             profile=profile,
             profile_rows=profile * similarity.table.shape[0],
+            n_profiles=similarity.table.shape[0],
         )
 
     def gather(self, array: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -109,7 +113,8 @@ class CandidatePool:
     def nbytes(self) -> int:
         """Memory held, memoised ranges included."""
         arrays = [self.items, self.scores, self.length, self.novelty, self.profile]
-        arrays += [self.profile_rows, *(a for pair in self._ranges.values() for a in pair)]
+        # a copy of the memo: another thread may add a pool size while the cache measures
+        arrays += [self.profile_rows, *(a for pair in list(self._ranges.values()) for a in pair)]
         return sum(a.nbytes for a in arrays)
 
     @property

@@ -6,11 +6,14 @@ For each user, items are picked greedily from the model's top-``pool`` candidate
 
 ``rel`` is the model score min-max normalised over the user's pool and ``nov`` the item's
 self-information normalised to [0, 1], so the weights are comparable across models. With
-``diversity == 0`` the greedy pick is a plain sort. The picks are compiled (``greedy.py``).
+``diversity == 0`` the picks are the k best values. The picks are compiled (``greedy.py``).
+A diversity weight so small that ``value / weight`` would overflow float32 (below about 1e-38)
+re-ranks as weight 0: its penalty is below the resolution of the values anyway.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,11 +43,13 @@ class RerankWeights:
             raise ConfigError(f"`rerank.pool > 0` (an integer) must hold, got {self.pool!r}")
         for name in ("diversity", "novelty"):
             value = getattr(self, name)
-            if not value >= 0:
-                raise ConfigError(f"`rerank.{name} >= 0` must hold, got {name}={value!r}")
+            if not (value >= 0 and math.isfinite(value)):
+                raise ConfigError(f"`rerank.{name} >= 0` (finite) must hold, got {name}={value!r}")
 
     def ops(self, k: int) -> float:
-        """Deterministic operation count of one user's re-rank (normalise, bonus, pick)."""
+        """Deterministic operation count of one user's re-rank (normalise, bonus, pick): the
+        cost model of the ``cost`` objective, a sort's ``pool log2 pool`` without diversity and
+        ``k x pool`` with it, whatever the implementation does."""
         pool = float(self.pool)
         pick = k * pool if self.diversity > 0 else pool * np.log2(max(self.pool, 2))
         return 2.0 * pool + pick
@@ -87,9 +92,14 @@ def rerank(
             f"`rerank.pool <= {pool.size}` must hold here (candidates generated), "
             f"got {weights.pool}"
         )
+    if similarity.table.shape[0] != pool.n_profiles:
+        raise ValueError(
+            f"the pool was built with {pool.n_profiles} similarity profiles, this similarity "
+            f"has {similarity.table.shape[0]}: pass the ItemSimilarity the pool was built with"
+        )
     p = weights.pool
     lo, span = pool.relevance_range(p)
-    if not weights.diversity or k == 1:
+    if not weights.diversity or k == 1 or _overflows(weights):
         slots, values = greedy.plain(
             pool.scores, lo, span, pool.novelty, float(weights.novelty), p, k, pool.size
         )
@@ -109,3 +119,11 @@ def rerank(
             pool.size,
         )
     return Reranked(items=pool.gather(pool.items, slots), values=values, slots=slots)
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _overflows(weights: RerankWeights) -> bool:
+    """Whether ``value / diversity`` can leave float32 (``|value| <= 1 + novelty``)."""
+    return (1.0 + weights.novelty) / weights.diversity > _FLOAT32_MAX

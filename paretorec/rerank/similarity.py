@@ -25,6 +25,10 @@ class ItemSimilarity:
     profile: np.ndarray
     table: np.ndarray
 
+    def __post_init__(self) -> None:
+        # the compiled re-rank works in float32 and indexes the table flat (C order)
+        object.__setattr__(self, "table", np.ascontiguousarray(self.table, dtype=np.float32))
+
     @classmethod
     def cosine(cls, features: sp.spmatrix | np.ndarray) -> ItemSimilarity:
         """Cosine similarity of non-negative feature rows; an item without features is

@@ -158,3 +158,50 @@ def test_non_finite_scores_of_real_candidates_are_refused(setup):
     scores[3, 2] = np.nan
     with pytest.raises(ValueError, match="finite"):
         CandidatePool.build(items, scores, nov, sim)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_pools_follow_the_definition_including_empty_users_and_tiny_weights(seed):
+    rng = np.random.default_rng(100 + seed)
+    n_items, n_users = 70, int(rng.integers(1, 30))
+    c = int(rng.integers(10, 40))
+    pool, k = int(rng.integers(10, c + 1)), int(rng.integers(1, 11))
+    features = np.eye(5)[rng.integers(0, 5, n_items)] * (rng.random((n_items, 1)) < 0.9)
+    sim = ItemSimilarity.cosine(features)  # one genre each, some items without any
+    full = sim.table[sim.profile[:, None], sim.profile[None, :]].astype(np.float64)
+    items = np.array([rng.permutation(n_items)[:c] for _ in range(n_users)], dtype=np.int32)
+    scores = -np.sort(-rng.integers(0, 6, (n_users, c)).astype(float), axis=1)
+    short = rng.random(n_users) < 0.3
+    cut = rng.integers(0, c, n_users)  # some users have few candidates, some none
+    for u in np.flatnonzero(short):
+        items[u, cut[u] :], scores[u, cut[u] :] = -1, -np.inf
+    # Integer scores and quarter-step bonuses: values that tie are exactly equal and the others
+    # differ by far more than the reference's 1e-9 tolerance.
+    novelty = rng.integers(0, 3, n_items) / 2.0
+    for diversity in (0.0, 1e-40, 0.25, 3.0):
+        w = RerankWeights(pool=pool, diversity=diversity, novelty=float(rng.choice([0.0, 0.5])))
+        lists, values = rerank(items, scores, w, k, novelty, sim)
+        assert np.array_equal(lists, _reference(items, scores, w, k, novelty, full))
+        assert np.array_equal(lists < 0, np.isneginf(values))
+
+
+def test_a_tiny_diversity_weight_ranks_as_no_diversity(setup):
+    items, scores, sim, _, nov = setup
+    tiny = rerank(items, scores, RerankWeights(pool=25, diversity=1e-40, novelty=0.3), 10, nov, sim)
+    none = rerank(items, scores, RerankWeights(pool=25, novelty=0.3), 10, nov, sim)
+    assert np.array_equal(tiny[0], none[0]) and np.array_equal(tiny[1], none[1])
+
+
+def test_a_pool_refuses_a_similarity_it_was_not_built_with(setup):
+    items, scores, sim, _, nov = setup
+    pool = CandidatePool.build(items, scores, nov, sim)
+    other = ItemSimilarity(np.zeros(60, np.int32), np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="profiles"):
+        rerank_pool(pool, RerankWeights(pool=25, diversity=0.5), 10, other)
+
+
+def test_weights_must_be_finite_and_the_table_is_float32():
+    with pytest.raises(ConfigError, match="finite"):
+        RerankWeights(novelty=float("inf"))
+    sim = ItemSimilarity(np.zeros(3, np.int32), np.ones((1, 1)))
+    assert sim.table.dtype == np.float32 and sim.table.flags.c_contiguous
