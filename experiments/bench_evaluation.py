@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.optimize import minimize
 
@@ -65,6 +66,14 @@ def per_user_rerank(pool, w, k, sim):
                 redundancy = np.maximum(redundancy, sim.table[prof, prof[best]])
         out[u] = cand[chosen]
     return out
+
+
+def evaluated_points(space, trials: pd.DataFrame) -> list[dict]:
+    """The points of a run's trials, decoded as the search evaluated them."""
+    rows = trials[list(space.names)].to_dict("records")
+    return [
+        space.decode(space.encode_nearest({a: v for a, v in r.items() if v == v})) for r in rows
+    ]
 
 
 def cached_ms(study: Study, points: list[dict], stages: tuple[str, ...]) -> dict[str, float]:
@@ -119,11 +128,7 @@ def main() -> None:
         start = time.perf_counter()
         frame = run_search(fresh, out, progress=False)
         run_seconds = round(time.perf_counter() - start, 2)
-    rows = frame[list(spine.space.names)].to_dict("records")
-    proposed = [
-        spine.space.decode(spine.space.encode_nearest({k: v for k, v in r.items() if v == v}))
-        for r in rows
-    ]
+    proposed = evaluated_points(spine.space, frame)
 
     report: dict = {
         "machine": "2 cores, shared; medians",

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_evaluation import evaluated_points
 
 from paretorec.config import load_config
 from paretorec.pipeline import Candidate
@@ -64,10 +65,7 @@ def main() -> None:
     space, pipe = study.space, study.pipeline
     k = study.config.evaluation.k
 
-    rows = pd.read_csv(Path(args.run) / "trials.csv")[list(space.names)].to_dict("records")
-    searched = [
-        space.decode(space.encode_nearest({a: v for a, v in r.items() if v == v})) for r in rows
-    ]
+    searched = evaluated_points(space, pd.read_csv(Path(args.run) / "trials.csv"))
     rng = np.random.default_rng(0)
     uniform = [space.decode(x) for x in space.repair(rng.random((60, space.n_var)))]
 

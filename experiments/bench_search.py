@@ -82,34 +82,45 @@ def run_paretorec(algorithm: str, budgets: list[int], seed: int, data_dir: str |
     return prefixes(study, values, ends, budgets), study.fits
 
 
-def run_optuna(sampler_name: str, budgets: list[int], seed: int, data_dir: str | None) -> tuple:
-    budget = max(budgets)
+def suggest(trial: optuna.Trial, space) -> dict:
+    """The trial's point, define-by-run: a categorical model, its parameters only when it is
+    chosen, grids as categoricals."""
+    values: dict = {}
+    model_domain = dict(space.params).get("model")
+    model = (
+        trial.suggest_categorical("model", list(model_domain.values))
+        if isinstance(model_domain, Choice)
+        else dict(space.fixed)["model"]
+    )
+    values["model"] = model
+    values.update(dict(space.fixed))
+    for name, dom in space.params:
+        head = name.split(".", 1)[0]
+        if name == "model" or head not in ("rerank", model):
+            continue
+        if isinstance(dom, Grid | Choice):
+            values[name] = trial.suggest_categorical(name, list(dom.values))
+        elif isinstance(dom, Int):
+            values[name] = trial.suggest_int(name, dom.low, dom.high, log=dom.log)
+        elif isinstance(dom, Real):
+            values[name] = trial.suggest_float(name, dom.low, dom.high, log=dom.log)
+    return values
+
+
+def optuna_run(
+    sampler_name: str, budget: int, seed: int, data_dir: str | None
+) -> tuple[Study, list[dict], np.ndarray]:
+    """One Optuna search: the study, a row per trial (its point and objective columns) and
+    each trial's end in seconds from the start."""
     study = Study.prepare(base_config(budget, seed, "nsga2"), data_dir)
     _ = study.objectives
-    space = study.space
     columns = study.objective_columns()
+    rows: list[dict] = []
 
     def objective(trial: optuna.Trial) -> list[float]:
-        values: dict = {}
-        model_domain = dict(space.params).get("model")
-        model = (
-            trial.suggest_categorical("model", list(model_domain.values))
-            if isinstance(model_domain, Choice)
-            else dict(space.fixed)["model"]
-        )
-        values["model"] = model
-        values.update(dict(space.fixed))
-        for name, dom in space.params:
-            head = name.split(".", 1)[0]
-            if name == "model" or head not in ("rerank", model):
-                continue
-            if isinstance(dom, Grid | Choice):
-                values[name] = trial.suggest_categorical(name, list(dom.values))
-            elif isinstance(dom, Int):
-                values[name] = trial.suggest_int(name, dom.low, dom.high, log=dom.log)
-            elif isinstance(dom, Real):
-                values[name] = trial.suggest_float(name, dom.low, dom.high, log=dom.log)
+        values = suggest(trial, study.space)
         results, _ = study.evaluate(values, ("validation",))
+        rows.append({**values, **{c: results[c] for c in columns}})
         return [results[c] for c in columns]
 
     sampler = (
@@ -121,9 +132,14 @@ def run_optuna(sampler_name: str, budgets: list[int], seed: int, data_dir: str |
     optuna_study = optuna.create_study(directions=directions, sampler=sampler)
     start = time.time()
     optuna_study.optimize(objective, n_trials=budget)
-    trials = optuna_study.trials
-    values = np.array([t.values for t in trials], dtype=np.float64)
-    ends = np.array([t.datetime_complete.timestamp() - start for t in trials])
+    ends = np.array([t.datetime_complete.timestamp() - start for t in optuna_study.trials])
+    return study, rows, ends
+
+
+def run_optuna(sampler_name: str, budgets: list[int], seed: int, data_dir: str | None) -> tuple:
+    study, rows, ends = optuna_run(sampler_name, max(budgets), seed, data_dir)
+    columns = study.objective_columns()
+    values = np.array([[row[c] for c in columns] for row in rows], dtype=np.float64)
     return prefixes(study, values, ends, budgets), study.fits
 
 

@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from bench_search import base_config, hv_of
+from bench_search import base_config, hv_of, optuna_run
 
 from paretorec.objectives import normalise, to_min
 from paretorec.optimize import run_search
 from paretorec.select.pareto import hypervolume
-from paretorec.space import Choice, Grid, Int
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,30 +42,7 @@ def ours(seed: int, budget: int, data_dir: str | None) -> tuple[Study, pd.DataFr
 
 
 def tpe(seed: int, budget: int, data_dir: str | None) -> pd.DataFrame:
-    study = Study.prepare(base_config(budget, seed, "nsga2"), data_dir)
-    _ = study.objectives
-    space, columns, rows = study.space, study.objective_columns(), []
-
-    def objective(trial: optuna.Trial) -> list[float]:
-        model = trial.suggest_categorical("model", list(dict(space.params)["model"].values))
-        values: dict = {"model": model}
-        for name, dom in space.params:
-            if name == "model" or name.split(".", 1)[0] not in ("rerank", model):
-                continue
-            if isinstance(dom, Grid | Choice):
-                values[name] = trial.suggest_categorical(name, list(dom.values))
-            elif isinstance(dom, Int):
-                values[name] = trial.suggest_int(name, dom.low, dom.high, log=dom.log)
-            else:
-                values[name] = trial.suggest_float(name, dom.low, dom.high, log=dom.log)
-        results, _ = study.evaluate(values, ("validation",))
-        rows.append({**values, **{c: results[c] for c in columns}})
-        return [results[c] for c in columns]
-
-    directions = ["maximize" if o.direction == "max" else "minimize" for o in study.objectives]
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=seed)
-    optuna.create_study(directions=directions, sampler=sampler).optimize(objective, n_trials=budget)
+    _, rows, _ = optuna_run("tpe", budget, seed, data_dir)
     return pd.DataFrame(rows)
 
 
@@ -88,6 +64,7 @@ def main() -> None:
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     study, mine = ours(args.seed, args.budget, args.data_dir)
     theirs = tpe(args.seed, args.budget, args.data_dir)
     columns = study.objective_columns()

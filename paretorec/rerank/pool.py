@@ -31,7 +31,8 @@ class CandidatePool:
         novelty: ``(C + 1, n)`` float64 novelty bonus in [0, 1] of each candidate.
         profile: ``(C + 1, n)`` intp similarity-profile id of each candidate (0 for none).
         profile_rows: ``profile * n_profiles``: where each candidate's row of the flattened
-            similarity table starts.
+            similarity table starts (kept rather than multiplied in the MMR's inner loop,
+            which measured 5-30% slower).
         n_profiles: Profiles of the similarity the pool was built with (the compiled re-rank
             indexes its table without bounds checks, so ``rerank`` checks this first).
     """
