@@ -147,6 +147,7 @@ METHODS = {
     "paretorec nsga2": lambda b, s, d: run_paretorec("nsga2", b, s, d),
     "paretorec smsemoa": lambda b, s, d: run_paretorec("smsemoa", b, s, d),
     "paretorec mopso": lambda b, s, d: run_paretorec("mopso", b, s, d),
+    "paretorec cmopso": lambda b, s, d: run_paretorec("cmopso", b, s, d),
     "paretorec random": lambda b, s, d: run_paretorec("random", b, s, d),
     "optuna nsga2": lambda b, s, d: run_optuna("nsga2", b, s, d),
     "optuna tpe": lambda b, s, d: run_optuna("tpe", b, s, d),

@@ -1,14 +1,15 @@
 """Where Optuna's TPE gains hypervolume over paretorec's best searcher, on one seed.
 
-Runs paretorec's SMS-EMOA and Optuna's TPE (exactly as ``bench_search.py`` does) for one
-seed and budget, then reports:
+Runs one of paretorec's algorithms (CMOPSO unless told) and Optuna's TPE (exactly as
+``bench_search.py`` does) for one seed and budget, then reports:
 - each method's hypervolume, and what each adds to the union of both point sets;
 - the points of the union with the largest exclusive contribution (which method found them,
   their parameters and objectives);
 - how each method spent its evaluations near the bounds of the re-rank parameters (pool at
   its lower bound, diversity and novelty weights near 0).
 
-    python experiments/compare_fronts.py [--seed 4] [--budget 1000] [--data-dir DIR]
+    python experiments/compare_fronts.py [--algorithm cmopso] [--seed 4] [--budget 1000]
+                                         [--data-dir DIR]
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ PARAMS = ["model", "itemknn.k", "itemknn.shrinkage", "ease.l2", "rerank.pool"]
 PARAMS += ["rerank.diversity", "rerank.novelty"]
 
 
-def ours(seed: int, budget: int, data_dir: str | None) -> tuple[Study, pd.DataFrame]:
-    study = Study.prepare(base_config(budget, seed, "smsemoa"), data_dir)
+def ours(
+    algorithm: str, seed: int, budget: int, data_dir: str | None
+) -> tuple[Study, pd.DataFrame]:
+    study = Study.prepare(base_config(budget, seed, algorithm), data_dir)
     _ = study.objectives
     with tempfile.TemporaryDirectory() as out:
         frame = run_search(study, out, progress=False).sort_values("trial")
@@ -59,20 +62,22 @@ def at_bounds(frame: pd.DataFrame, k: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--algorithm", default="cmopso")
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study, mine = ours(args.seed, args.budget, args.data_dir)
+    name = args.algorithm
+    study, mine = ours(name, args.seed, args.budget, args.data_dir)
     theirs = tpe(args.seed, args.budget, args.data_dir)
     columns = study.objective_columns()
-    both = pd.concat([mine.assign(found_by="smsemoa"), theirs.assign(found_by="tpe")])
+    both = pd.concat([mine.assign(found_by=name), theirs.assign(found_by="tpe")])
     both = both.reset_index(drop=True)
     points = normalise(study.objectives, to_min(study.objectives, both[columns].to_numpy(float)))
     union = hypervolume(points)
-    mask = (both["found_by"] == "smsemoa").to_numpy()
+    mask = (both["found_by"] == name).to_numpy()
     both["exclusive"] = [
         union - hypervolume(np.delete(points, i, axis=0)) for i in range(len(both))
     ]
@@ -81,14 +86,14 @@ def main() -> None:
         "seed": args.seed,
         "budget": args.budget,
         "hypervolume": {
-            "smsemoa": hv_of(study, mine[columns].to_numpy(float)),
+            name: hv_of(study, mine[columns].to_numpy(float)),
             "tpe": hv_of(study, theirs[columns].to_numpy(float)),
             "union": union,
-            "smsemoa adds to tpe": union - hypervolume(points[~mask]),
-            "tpe adds to smsemoa": union - hypervolume(points[mask]),
+            f"{name} adds to tpe": union - hypervolume(points[~mask]),
+            f"tpe adds to {name}": union - hypervolume(points[mask]),
         },
         "evaluations near the bounds": {
-            "smsemoa": at_bounds(mine, k),
+            name: at_bounds(mine, k),
             "tpe": at_bounds(theirs, k),
         },
     }

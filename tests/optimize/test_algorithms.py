@@ -6,7 +6,9 @@ from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 
 from paretorec.models import MODELS
+from paretorec.config import SearchConfig
 from paretorec.optimize.algorithms import (
+    ALGORITHMS,
     ChoiceCrossover,
     ChoiceMutation,
     choice_columns,
@@ -70,3 +72,14 @@ def test_mutation_redraws_choice_coordinates_uniformly():
     # the time
     assert abs(changed.mean() - 0.9 / space.n_var * 2 / 3) < 0.02
     assert set(np.round(models[changed], 6)) == {round(1 / 6, 6), round(5 / 6, 6)}
+
+
+def test_cmopso_redraws_choices_and_keeps_pymoos_mutation_on_reals():
+    space = parse_space(None, KNOWN)
+    algorithm = ALGORITHMS.get("cmopso")(SearchConfig(algorithm="cmopso"), space, [], None)
+    assert isinstance(algorithm.mutation, ChoiceMutation)
+    assert algorithm.mutation.prob.value == 0.5  # CMOPSO's rate
+    assert np.array_equal(algorithm.mutation.choices, choice_columns(space))
+    reals = SearchSpace(tuple((f"x{i}", Real(0.0, 1.0)) for i in range(3)))
+    plain = ALGORITHMS.get("cmopso")(SearchConfig(algorithm="cmopso"), reals, [], None)
+    assert not isinstance(plain.mutation, ChoiceMutation)
