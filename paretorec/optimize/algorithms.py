@@ -244,9 +244,7 @@ class _CMOPSO(CMOPSO):
 
     def _setup(self, problem, **kwargs):
         super()._setup(problem, **kwargs)
-        self.elites.truncation = _SeededTruncation(
-            self.elites.truncation.survival, problem, self
-        )
+        self.elites.truncation = _SeededTruncation(self.elites.truncation.survival, problem, self)
 
     def _advance(self, infills=None, **kwargs):
         particles = Population.merge(self.pop, infills)

@@ -5,8 +5,8 @@ import numpy as np
 from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 
-from paretorec.models import MODELS
 from paretorec.config import SearchConfig
+from paretorec.models import MODELS
 from paretorec.optimize.algorithms import (
     ALGORITHMS,
     ChoiceCrossover,

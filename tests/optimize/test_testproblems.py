@@ -1,8 +1,9 @@
 """The engine on known problems: through the same space, algorithms and store as a study,
-NSGA-II and MOPSO reach pymoo's own IGD (within 10%) with the same budget and seed."""
+NSGA-II, MOPSO and CMOPSO reach pymoo's own IGD (within 10%) with the same budget and seed."""
 
 import numpy as np
 import pytest
+from pymoo.algorithms.moo.cmopso import CMOPSO
 from pymoo.algorithms.moo.mopso_cd import MOPSO_CD
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.indicators.igd import IGD
@@ -19,7 +20,7 @@ POP, GENS = 40, 30
 @pytest.mark.parametrize(
     "problem,n_obj", [("zdt1", None), ("zdt2", None), ("zdt3", None), ("dtlz2", 3)]
 )
-@pytest.mark.parametrize("algorithm", ["nsga2", "mopso"])
+@pytest.mark.parametrize("algorithm", ["nsga2", "mopso", "cmopso"])
 def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
     ratios = []
     for seed in (1, 2, 3):
@@ -30,14 +31,24 @@ def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
         F = frame[target.objective_columns()].to_numpy()
         front = target.problem.pareto_front()
         ours = IGD(front)(F[front_mask(F)])
-        pymoo_algorithm = NSGA2(pop_size=POP) if algorithm == "nsga2" else MOPSO_CD(pop_size=POP)
-        result = minimize(target.problem, pymoo_algorithm, ("n_gen", GENS), seed=seed)
+        pymoo_algorithm = {"nsga2": NSGA2, "mopso": MOPSO_CD, "cmopso": CMOPSO}[algorithm]
+        result = minimize(target.problem, pymoo_algorithm(pop_size=POP), ("n_gen", GENS), seed=seed)
         ratios.append(ours / IGD(front)(result.F))
     assert np.median(ratios) <= 1.10, ratios
 
 
 def test_every_algorithm_runs_through_the_engine(tmp_path):
-    for name in ("nsga2", "smsemoa", "nsga3", "mopso", "cmopso", "random", "sobol", "lhs", "weighted"):
+    for name in (
+        "nsga2",
+        "smsemoa",
+        "nsga3",
+        "mopso",
+        "cmopso",
+        "random",
+        "sobol",
+        "lhs",
+        "weighted",
+    ):
         search = SearchConfig(algorithm=name, population=12, generations=4, seed=0)
         target = TestProblemTarget("zdt1", search)
         a = run_search(target, tmp_path / f"{name}-a", progress=False)
@@ -50,8 +61,6 @@ def test_every_algorithm_runs_through_the_engine(tmp_path):
 def test_cmopso_is_reproducible_where_pymoos_is_not(tmp_path):
     # pymoo 0.6.2's CMOPSO truncates its elites with an unseeded generator; the engine's
     # passes the algorithm's random state, so the same seed gives the same run.
-    from pymoo.algorithms.moo.cmopso import CMOPSO
-
     runs = []
     for name in ("a", "b"):
         search = SearchConfig(algorithm="cmopso", population=20, generations=30, seed=3)
@@ -60,8 +69,9 @@ def test_cmopso_is_reproducible_where_pymoos_is_not(tmp_path):
         runs.append(frame[target.objective_columns()].to_numpy())
     assert np.array_equal(*runs)
     theirs = [
-        minimize(TestProblemTarget("zdt1", search).problem, CMOPSO(pop_size=20), ("n_gen", 30),
-                 seed=3).F
+        minimize(
+            TestProblemTarget("zdt1", search).problem, CMOPSO(pop_size=20), ("n_gen", 30), seed=3
+        ).F
         for _ in range(2)
     ]
     assert theirs[0].shape != theirs[1].shape or not np.array_equal(*theirs)
