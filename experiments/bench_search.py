@@ -141,11 +141,7 @@ def optuna_run(
     optuna_study = optuna.create_study(directions=directions, sampler=sampler)
     if baselines:
         for x in study.baseline_points():
-            values = study.space.decode(x)
-            active = ("model", "rerank", values["model"])
-            optuna_study.enqueue_trial(
-                {k: v for k, v in values.items() if k.split(".", 1)[0] in active}
-            )
+            optuna_study.enqueue_trial(study.space.decode(x))  # active parameters only
     start = time.time()
     optuna_study.optimize(objective, n_trials=budget)
     ends = np.array([t.datetime_complete.timestamp() - start for t in optuna_study.trials])
