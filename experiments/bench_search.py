@@ -5,6 +5,9 @@ of ``experiments/ml100k.toml`` (NDCG@10, satisfaction@10, cost; no extra recorde
 fresh study each run so model fits count. paretorec's algorithms see the unit-cube encoding;
 Optuna's samplers get the space natively, define-by-run (a categorical model, its parameters
 only when it is chosen, grids as categoricals): each library as its users would use it.
+``paretorec tpe`` is Optuna's TPE inside paretorec's engine, given the space the same way
+(``paretorec.optimize.tpe.suggest``, which the Optuna runs here use too), with the engine's
+settings: multivariate and grouped, 20 trials per generation, from the baselines.
 
 Reported per budget (evaluations) and method: the median over seeds of the hypervolume of every
 evaluated point (the study's normalisation, reference at the popularity baseline and the
@@ -14,8 +17,9 @@ scoring of the final front, which Optuna does not do.
 paretorec's searches start from the baselines (every model at its defaults, no re-ranking; the
 study measures them anyway to anchor the hypervolume), three of their budget's evaluations.
 ``optuna tpe+baselines`` is the control: TPE with the same three points enqueued as its first
-trials. ``best_paretorec_vs_best_optuna_hv`` compares with the best of all Optuna methods, the
-control included; ``..._as_shipped_hv`` only with Optuna's samplers as they come.
+trials; ``optuna tpe mv+baselines`` also uses paretorec's TPE settings (multivariate, grouped),
+one trial at a time. ``best_paretorec_vs_best_optuna_hv`` compares with the best of all Optuna
+methods, the controls included; ``..._as_shipped_hv`` only with Optuna's samplers as they come.
 
 Each method runs once per seed, at the largest budget; a smaller budget is read as the first
 evaluations of that run (hypervolume of the first B points, wall time when the B-th finished).
@@ -26,6 +30,7 @@ setup before the search (data, baselines) is left out for both.
 
     python experiments/bench_search.py [--budgets 100,300,1000] [--seeds 0,1,2] [--data-dir DIR]
                                        [--methods "paretorec cmopso,optuna tpe"] [--out FILE]
+                                       [--merge]  # add methods to FILE, keep its other runs
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import dataclasses
 import json
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -44,8 +50,8 @@ import pandas as pd
 from paretorec.config import EvaluationConfig, load_config
 from paretorec.objectives import normalise, to_min
 from paretorec.optimize import run_search
+from paretorec.optimize.tpe import suggest
 from paretorec.select.pareto import hypervolume
-from paretorec.space import Choice, Grid, Int, Real
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,31 +95,6 @@ def run_paretorec(algorithm: str, budgets: list[int], seed: int, data_dir: str |
     return prefixes(study, values, ends, budgets), study.fits
 
 
-def suggest(trial: optuna.Trial, space) -> dict:
-    """The trial's point, define-by-run: a categorical model, its parameters only when it is
-    chosen, grids as categoricals."""
-    values: dict = {}
-    model_domain = dict(space.params).get("model")
-    model = (
-        trial.suggest_categorical("model", list(model_domain.values))
-        if isinstance(model_domain, Choice)
-        else dict(space.fixed)["model"]
-    )
-    values["model"] = model
-    values.update(dict(space.fixed))
-    for name, dom in space.params:
-        head = name.split(".", 1)[0]
-        if name == "model" or head not in ("rerank", model):
-            continue
-        if isinstance(dom, Grid | Choice):
-            values[name] = trial.suggest_categorical(name, list(dom.values))
-        elif isinstance(dom, Int):
-            values[name] = trial.suggest_int(name, dom.low, dom.high, log=dom.log)
-        elif isinstance(dom, Real):
-            values[name] = trial.suggest_float(name, dom.low, dom.high, log=dom.log)
-    return values
-
-
 def optuna_run(
     sampler_name: str, budget: int, seed: int, data_dir: str | None, baselines: bool = False
 ) -> tuple[Study, list[dict], np.ndarray]:
@@ -132,11 +113,14 @@ def optuna_run(
         rows.append({**values, **{c: results[c] for c in columns}})
         return [results[c] for c in columns]
 
-    sampler = (
-        optuna.samplers.NSGAIISampler(population_size=POPULATION, seed=seed)
-        if sampler_name == "nsga2"
-        else optuna.samplers.TPESampler(seed=seed)
-    )
+    if sampler_name == "nsga2":
+        sampler = optuna.samplers.NSGAIISampler(population_size=POPULATION, seed=seed)
+    elif sampler_name == "tpe-mv":  # the settings paretorec's tpe uses, one trial at a time
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            sampler = optuna.samplers.TPESampler(seed=seed, multivariate=True, group=True)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
     directions = ["maximize" if o.direction == "max" else "minimize" for o in study.objectives]
     optuna_study = optuna.create_study(directions=directions, sampler=sampler)
     if baselines:
@@ -162,11 +146,13 @@ METHODS = {
     "paretorec smsemoa": lambda b, s, d: run_paretorec("smsemoa", b, s, d),
     "paretorec mopso": lambda b, s, d: run_paretorec("mopso", b, s, d),
     "paretorec cmopso": lambda b, s, d: run_paretorec("cmopso", b, s, d),
+    "paretorec tpe": lambda b, s, d: run_paretorec("tpe", b, s, d),
     "paretorec random": lambda b, s, d: run_paretorec("random", b, s, d),
     "optuna nsga2": lambda b, s, d: run_optuna("nsga2", b, s, d),
     "optuna tpe": lambda b, s, d: run_optuna("tpe", b, s, d),
-    # the control for paretorec's start from the baselines
+    # controls: Optuna given paretorec's start, then also paretorec's TPE settings
     "optuna tpe+baselines": lambda b, s, d: run_optuna("tpe", b, s, d, baselines=True),
+    "optuna tpe mv+baselines": lambda b, s, d: run_optuna("tpe-mv", b, s, d, baselines=True),
 }
 
 
@@ -177,12 +163,21 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "search.json"))
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the other methods' runs already in --out (hypervolumes are deterministic)",
+    )
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
+    names = args.methods.split(",")
     runs: list[dict] = []
-    for name in args.methods.split(","):
+    if args.merge and Path(args.out).exists():
+        kept = json.loads(Path(args.out).read_text())["runs"]
+        runs = [r for r in kept if r["method"] not in names]
+    for name in names:
         for seed in seeds:
             at_budget, fits = METHODS[name](budgets, seed, args.data_dir)
             for budget, (hv, wall) in zip(budgets, at_budget, strict=True):
@@ -200,10 +195,11 @@ def main() -> None:
                     f"{budget:>5} {name:<17} seed {seed}: HV {hv:.5f}  wall {wall:6.1f}s",
                     flush=True,
                 )
+    present = [m for m in METHODS if any(r["method"] == m for r in runs)]
     summary = {}
     for budget in budgets:
         rows = {}
-        for name in args.methods.split(","):
+        for name in present:
             mine = [r for r in runs if r["budget"] == budget and r["method"] == name]
             rows[name] = {
                 "hypervolume_median": float(np.median([r["hypervolume"] for r in mine])),

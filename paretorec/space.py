@@ -106,7 +106,7 @@ class Grid(Choice):
 Domain = Real | Int | Choice
 
 
-def _condition(name: str) -> str | None:
+def condition(name: str) -> str | None:
     """The model a parameter belongs to (``itemknn.k`` -> ``itemknn``), None if always active."""
     head = name.split(".", 1)[0]
     return None if name == "model" or head == "rerank" else head
@@ -162,7 +162,7 @@ class SearchSpace:
         if "model" not in values:  # a space without models (a test problem): nothing conditional
             return values
         model = values["model"]
-        return {n: v for n, v in values.items() if _condition(n) in (None, model)}
+        return {n: v for n, v in values.items() if condition(n) in (None, model)}
 
     def encode(self, values: Mapping[str, Value]) -> np.ndarray:
         """A unit vector that decodes to ``values``; absent (inactive) parameters sit at 0.5."""
@@ -203,7 +203,7 @@ class SearchSpace:
             dom = dict(self.params)["model"]
             chosen = np.array([dom.decode(u) for u in X[:, names.index("model")]])
             for j, name in enumerate(names):
-                owner = _condition(name)
+                owner = condition(name)
                 if owner is not None:
                     X[chosen != owner, j] = 0.5
         return X

@@ -275,13 +275,21 @@ def run_search(
         started = meta.get("started", started)
         if meta.get("warm_start") is not None:
             warm_start = np.asarray(meta["warm_start"]["x"], dtype=np.float64)
+    search = target.search
+    starts = []  # the baselines first: a large warm start must not crowd them out
+    if getattr(search, "start_from_baselines", False) and hasattr(target, "baseline_points"):
+        starts.append(target.baseline_points())
+    if warm_start is not None:
+        starts.append(np.atleast_2d(warm_start))
+    initial = target.space.repair(np.vstack(starts)) if starts else None
+    # built before anything is written, so a missing optional dependency leaves no run behind
+    algorithm = ALGORITHMS.get(search.algorithm)(search, target.space, target.objectives, initial)
     _write_json(run_dir / CONFIG, target.config_dict())
     warm_meta = None if warm_start is None else {"x": np.asarray(warm_start).tolist()}
     _write_json(
         run_dir / META, _metadata(target, "running", {"started": started, "warm_start": warm_meta})
     )
 
-    search = target.search
     store = TrialStore(run_dir)
     previous = {r.trial: r for r in store.trials()}
     stored_history = {row[0]: row for row in store.history()}
@@ -337,13 +345,6 @@ def run_search(
         ledger.extend(done, F, G)
         return F, G
 
-    starts = []  # the baselines first: a large warm start must not crowd them out
-    if getattr(search, "start_from_baselines", False) and hasattr(target, "baseline_points"):
-        starts.append(target.baseline_points())
-    if warm_start is not None:
-        starts.append(np.atleast_2d(warm_start))
-    initial = target.space.repair(np.vstack(starts)) if starts else None
-    algorithm = ALGORITHMS.get(search.algorithm)(search, target.space, target.objectives, initial)
     problem = _SearchProblem(
         target.space.n_var, len(target.objectives), len(target.constraints), batch
     )

@@ -69,11 +69,11 @@ def test_run_directory_contents(tmp_path):
     assert pop["itemknn.k"].isna().all() and pop["ease.l2"].isna().all()
 
 
-@pytest.mark.parametrize("algorithm,generations", [("nsga2", 3), ("cmopso", 8)])
+@pytest.mark.parametrize("algorithm,generations", [("nsga2", 3), ("cmopso", 8), ("tpe", 3)])
 def test_resume_repeats_nothing_and_ends_identically(tmp_path, monkeypatch, algorithm, generations):
     # cmopso carries velocities and an elite archive (truncated at random once it outgrows
-    # the swarm, which takes a few generations) from one generation to the next: the
-    # replayed generations must rebuild them exactly
+    # the swarm, which takes a few generations) from one generation to the next, tpe
+    # Optuna's trial history: the replayed generations must rebuild them exactly
     config = _config(algorithm=algorithm, generations=generations)
     full = run_search(Study.prepare(config, None), tmp_path / "full", progress=False)
     partial = tmp_path / "partial"

@@ -48,6 +48,7 @@ def test_every_algorithm_runs_through_the_engine(tmp_path):
         "nsga3",
         "mopso",
         "cmopso",
+        "tpe",
         "random",
         "sobol",
         "lhs",

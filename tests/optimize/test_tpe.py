@@ -1,0 +1,92 @@
+"""``tpe``: Optuna's sampler behind the engine. The oracle is Optuna itself, driven directly."""
+
+import builtins
+
+import numpy as np
+import optuna
+import pytest
+
+from paretorec.config import SearchConfig
+from paretorec.errors import ConfigError
+from paretorec.optimize import run_search
+from paretorec.optimize.testproblems import TestProblemTarget
+from paretorec.optimize.tpe import TPE, suggest
+from paretorec.study import Study
+from tests.optimize.test_engine import _config as engine_config
+from tests.optimize.test_run import CONFIG, _config
+
+
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+@pytest.mark.parametrize("batch", [1, 10])
+def test_the_engine_asks_for_exactly_the_points_optuna_asks_for(tmp_path, batch):
+    search = SearchConfig(algorithm="tpe", population=batch, generations=40 // batch, seed=4)
+    target = TestProblemTarget("zdt1", search, n_var=4)
+    frame = run_search(target, tmp_path, progress=False)
+    names = [f"x{i}" for i in range(4)]
+    ours = frame.sort_values("trial")[names].to_numpy()
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=4, multivariate=True, group=True, constant_liar=True)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    theirs = []
+    while len(theirs) < 40:
+        trials = [study.ask() for _ in range(batch)]
+        X = np.array([[t.suggest_float(n, 0.0, 1.0) for n in names] for t in trials])
+        F = target.problem.evaluate(X, return_values_of=["F"])
+        for t, f in zip(trials, F, strict=True):
+            study.tell(t, list(f))
+        theirs.extend(X)
+    assert np.allclose(ours, np.array(theirs), rtol=0.0, atol=1e-12)
+
+
+def test_suggest_asks_only_the_chosen_models_parameters():
+    space = Study.prepare(_config(), None).space
+    study = optuna.create_study(directions=["minimize"], sampler=optuna.samplers.RandomSampler(0))
+    for _ in range(30):
+        trial = study.ask()
+        values = suggest(trial, space)
+        assert set(trial.params) == {n for n in values if n in dict(space.params)}
+        x = space.encode(values)
+        assert space.decode(x) == pytest.approx(values)  # what the engine evaluates
+        study.tell(trial, 0.0)
+
+
+def test_tpe_starts_from_the_baselines(tmp_path):
+    # resuming is tested with the other algorithms (test_run.py)
+    study = Study.prepare(_config(algorithm="tpe", generations=1), None)
+    frame = run_search(study, tmp_path, progress=False)
+    first = frame.sort_values("trial").head(len(study.baseline_points()))
+    assert set(first["model"]) == set(study.space.models())  # each model at its defaults
+    assert (first["rerank.diversity"] == 0).all() and (first["rerank.novelty"] == 0).all()
+
+
+def test_constraints_reach_optunas_sampler(tmp_path, monkeypatch):
+    made = []
+    setup = TPE.setup
+    monkeypatch.setattr(
+        TPE, "setup", lambda self, *a, **k: made.append(self) or setup(self, *a, **k)
+    )
+    config = engine_config(
+        constraints=["cost <= 3000"], search={**CONFIG["search"], "algorithm": "tpe"}
+    )
+    frame = run_search(Study.prepare(config, None), tmp_path, progress=False)
+    (algorithm,) = made
+    told = [t.constraints["g0"] for t in algorithm.study.trials]
+    assert len(told) == len(frame) == 24
+    assert np.allclose(told, frame.sort_values("trial")["val_cost"].to_numpy() - 3000)
+
+
+def test_without_optuna_the_error_says_what_to_install(tmp_path, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_optuna(name, *args, **kwargs):
+        if name == "optuna":
+            raise ImportError("No module named 'optuna'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_optuna)
+    search = SearchConfig(algorithm="tpe", population=4, generations=1, seed=0)
+    target = TestProblemTarget("zdt1", search)
+    with pytest.raises(ConfigError, match=r"pip install 'paretorec\[tpe\]'"):
+        run_search(target, tmp_path, progress=False)
+    assert not list(tmp_path.iterdir())  # no run left behind to block the next attempt
