@@ -32,8 +32,9 @@ class Real:
     log: bool = False
 
     def decode(self, u: float) -> float:
-        if self.log:
-            return math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        if self.log:  # exp(log) can land an ulp outside the bounds, which Optuna flags
+            v = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            return min(max(v, self.low), self.high)
         return self.low + u * (self.high - self.low)
 
     def encode(self, v: float) -> float:

@@ -3,12 +3,13 @@
 The sampler is Optuna's multi-objective TPE (``TPESampler``), not a re-implementation: it
 sees the space define-by-run (a categorical model, each model's parameters only when it is
 chosen, grids as categoricals). It models the parameters jointly (``multivariate``) within
-each set that occurs together (``group``: the model choice, each model's own parameters and
-the re-rank's), which on ML-100k reached a higher hypervolume at 300 evaluations than
-Optuna's default independent sampling on 5 of 6 seeds (a screening run). A generation is
-``population`` trials asked before any is told, with the constant liar so a batch spreads out;
-results therefore do not depend on ``--workers``. Replaying a run's stored generations asks
-the same points again, which is what ``--resume`` needs.
+each set that always occurs together (``group``: here the model choice with the re-rank's
+parameters, and each model's own), which on ML-100k reached a higher hypervolume at 300
+evaluations than Optuna's default independent sampling on 5 of 6 seeds (a screening run).
+A generation is ``population`` trials asked before any is told, so results do not depend on
+``--workers``; the constant liar (Optuna 5's default, set here explicitly) keeps a batch
+apart. Replaying a run's stored generations asks the same points again, which is what
+``--resume`` needs.
 """
 
 from __future__ import annotations

@@ -1,16 +1,19 @@
 """``tpe``: Optuna's sampler behind the engine. The oracle is Optuna itself, driven directly."""
 
 import builtins
+import json
 
 import numpy as np
 import optuna
 import pytest
 
-from paretorec.config import SearchConfig
+from paretorec.config import ExperimentConfig, SearchConfig, from_dict
 from paretorec.errors import ConfigError
 from paretorec.optimize import run_search
+from paretorec.optimize.executors import ProcessExecutor
 from paretorec.optimize.testproblems import TestProblemTarget
 from paretorec.optimize.tpe import TPE, suggest
+from paretorec.space import Choice
 from paretorec.study import Study
 from tests.optimize.test_engine import _config as engine_config
 from tests.optimize.test_run import CONFIG, _config
@@ -39,13 +42,60 @@ def test_the_engine_asks_for_exactly_the_points_optuna_asks_for(tmp_path, batch)
     assert np.allclose(ours, np.array(theirs), rtol=0.0, atol=1e-12)
 
 
-def test_suggest_asks_only_the_chosen_models_parameters():
-    space = Study.prepare(_config(), None).space
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_on_a_conditional_space_the_engine_asks_what_optuna_asks(tmp_path):
+    # the recommender's own space (a model choice, each model's parameters, a log real, grids),
+    # the baselines enqueued, two constraints, evaluated by two worker processes
+    raw = json.loads(json.dumps(CONFIG))
+    raw["space"]["itemknn.shrinkage"] = {"low": 1.0, "high": 100.0, "log": True}
+    raw["search"] = {**raw["search"], "algorithm": "tpe", "generations": 5}
+    raw["constraints"] = ["ndcg@5 >= 0.9*best_baseline", "cost <= 150"]
+    study = Study.prepare(from_dict(ExperimentConfig, raw), None)
+    frame = run_search(
+        study, tmp_path, progress=False, executor=ProcessExecutor(study.spec(), 2)
+    ).sort_values("trial")
+
+    space = study.space
+    columns = study.objective_columns()
+    sampler = optuna.samplers.TPESampler(seed=11, multivariate=True, group=True, constant_liar=True)
+    direct = optuna.create_study(directions=["minimize"] * len(columns), sampler=sampler)
+    for x in study.baseline_points():
+        direct.enqueue_trial(space.decode(x))
+    asked = []
+    signs = [o.sign for o in study.objectives]
+    for _ in range(5):  # a generation: 8 trials asked before any is told
+        trials = [direct.ask() for _ in range(8)]
+        points = [space.decode(space.encode(suggest(t, space))) for t in trials]  # as run
+        for trial, values in zip(trials, points, strict=True):
+            results, _ = study.evaluate(values, ("validation",))
+            pairs = zip(study.constraints, study.constraint_columns(), strict=True)
+            for j, (constraint, col) in enumerate(pairs):
+                trial.set_constraint(f"g{j}", float(constraint.violation(results[col])))
+            direct.tell(trial, [s * results[c] for s, c in zip(signs, columns, strict=True)])
+        asked.extend(points)
+    assert len(frame) == len(asked) == 40
+    for row, values in zip(frame.to_dict("records"), asked, strict=True):
+        for name, value in values.items():
+            assert row[name] == (value if isinstance(value, str) else pytest.approx(value)), name
+
+
+def test_suggest_asks_only_the_chosen_models_parameters_on_their_domains():
+    raw = json.loads(json.dumps(CONFIG))
+    raw["space"]["itemknn.shrinkage"] = {"low": 1.0, "high": 100.0, "log": True}
+    raw["space"]["rerank.pool"] = {"low": 5, "high": 30, "log": True}
+    space = Study.prepare(from_dict(ExperimentConfig, raw), None).space
+    domains = dict(space.params)
     study = optuna.create_study(directions=["minimize"], sampler=optuna.samplers.RandomSampler(0))
     for _ in range(30):
         trial = study.ask()
         values = suggest(trial, space)
-        assert set(trial.params) == {n for n in values if n in dict(space.params)}
+        assert set(trial.params) == {n for n in values if n in domains}
+        for name, dist in trial.distributions.items():
+            dom = domains[name]
+            if isinstance(dom, Choice):  # grids too
+                assert list(dist.choices) == list(dom.values)
+            else:
+                assert (dist.low, dist.high, dist.log) == (dom.low, dom.high, dom.log)
         x = space.encode(values)
         assert space.decode(x) == pytest.approx(values)  # what the engine evaluates
         study.tell(trial, 0.0)
