@@ -1,4 +1,4 @@
-"""Where Optuna's TPE gains hypervolume over paretorec's best searcher, on one seed.
+"""Where Optuna's TPE gains hypervolume over one of paretorec's searches, on one seed.
 
 Runs one of paretorec's algorithms (CMOPSO unless told) and Optuna's TPE (exactly as
 ``bench_search.py`` does) for one seed and budget, then reports:

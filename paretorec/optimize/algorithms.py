@@ -14,6 +14,7 @@ object with pymoo's ``setup / has_next / ask / tell`` interface.
 - ``mopso``: pymoo's MOPSO_CD; particles fly in the unit cube and decode like any other point.
 - ``cmopso``: pymoo's competitive-mechanism swarm (particles learn from elites chosen by
   angle), made reproducible from the seed and with choice-aware mutation.
+- ``tpe`` (registered by ``tpe.py``): Optuna's multi-objective TPE behind the same interface.
 - ``random``: uniform sampling; ``sobol`` / ``lhs``: a space-filling design of the whole budget.
 - ``weighted``: a single-objective GA on a fixed weighted sum of the normalised objectives,
   the scalarisation a multi-objective front is meant to improve on.
@@ -231,9 +232,9 @@ class _CMOPSO(CMOPSO):
     generator (with that, the same seed gave different runs; the swarm's SPEA2 survival draws
     nothing and needs no change). The mutation is ``ChoiceMutation`` at CMOPSO's rate: on
     reals it is CMOPSO's polynomial mutation, and choice and grid coordinates are redrawn
-    instead of nudged within their cell. The factory
-    keeps as many elites as particles (pymoo's default cuts them to 10): on ML-100k that lifted
-    the six-seed median hypervolume at 300 evaluations by 0.6% (a screening run).
+    instead of nudged within their cell. The factory keeps as many elites as particles
+    (pymoo's default cuts them to 10): on ML-100k that lifted the six-seed median hypervolume
+    at 300 evaluations by 0.6% (a screening run).
     """
 
     def __init__(self, space: SearchSpace, **kwargs: Any) -> None:
