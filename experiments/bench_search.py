@@ -51,7 +51,7 @@ from paretorec.config import EvaluationConfig, load_config
 from paretorec.objectives import normalise, to_min
 from paretorec.optimize import run_search
 from paretorec.optimize.tpe import suggest
-from paretorec.select.pareto import hypervolume
+from paretorec.objectives import hypervolume
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -26,7 +26,7 @@ from bench_search import base_config, hv_of, optuna_run
 
 from paretorec.objectives import normalise, to_min
 from paretorec.optimize import run_search
-from paretorec.select.pareto import hypervolume
+from paretorec.objectives import hypervolume
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]

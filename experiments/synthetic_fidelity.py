@@ -21,7 +21,7 @@ from paretorec.config import SplitConfig
 from paretorec.data import Dataset, load_dataset, make_split
 from paretorec.data.synthetic import generate_like, latent_shape, shape_of
 from paretorec.metrics import parse_metric
-from paretorec.metrics.popularity import gini_of_counts as gini
+from paretorec.data.popularity import gini_of_counts as gini
 from paretorec.pipeline import Candidate, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,5 +1,5 @@
 """Command line: ``paretorec tune | select | plot | report | recommend | evaluate | check |
-data``.
+data | list``. A thin shell over the Python API (``paretorec.tune``, ``Result``, ...).
 
 User mistakes (a ParetoRecError or a usage error) print one line and exit with code 2.
 """
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 import numpy as np
-import pandas as pd
 
 from paretorec import __version__
 from paretorec.config import DataConfig, SplitConfig, load_config
@@ -76,31 +75,24 @@ def tune(
     warm_start: Path | None,
     quiet: bool,
 ) -> None:
-    """Search model hyperparameters and re-rank weights (NSGA-II by default) for CONFIG."""
-    from paretorec.optimize import run_search
-    from paretorec.optimize.executors import DaskExecutor, ProcessExecutor
-    from paretorec.optimize.run import front_vectors
-    from paretorec.study import Study
+    """Search model hyperparameters and re-rank settings (NSGA-II by default) for CONFIG."""
+    from paretorec.tuning import tune as run_tune
 
     if workers > 1 and scheduler:
         raise click.UsageError("use either --workers or --scheduler, not both")
-    cfg = load_config(config)
-    if (out / "trials.sqlite").exists() and not resume:  # say so before loading any data
-        raise click.UsageError(f"{out} already holds a run; pass --resume or choose another --out")
-    study = Study.prepare(cfg, data_dir)
-    initial = None if warm_start is None else front_vectors(warm_start, study.space)
-    executor = None
-    if scheduler:
-        executor = DaskExecutor(study.spec(), scheduler)
-    elif workers > 1:
-        executor = ProcessExecutor(study.spec(), workers)
-    frame = run_search(
-        study, out, resume=resume, progress=not quiet, executor=executor, warm_start=initial
+    result = run_tune(
+        config,
+        out,
+        data_dir=data_dir,
+        resume=resume,
+        workers=workers,
+        scheduler=scheduler,
+        warm_start=warm_start,
+        progress=not quiet,
     )
-    front = pd.read_csv(out / "front.csv")
     click.echo(
-        f"{len(frame)} evaluations, {len(front)} on the front; wrote {out}/trials.csv, "
-        "front.csv, history.csv"
+        f"{len(result.records)} evaluations, {len(result.front_records)} on the front; "
+        f"wrote {out}/trials.csv, front.csv, history.csv"
     )
 
 
@@ -116,20 +108,25 @@ def tune(
 @DATA_DIR
 def check(run: Path, source: str, data_dir: Path | None) -> None:
     """Re-score RUN's chosen point and front on new data: still non-dominated? how far moved?"""
-    from paretorec.report.check import check_run
+    from paretorec.dynamic import check_run
 
     for line in check_run(run, source, data_dir).lines:
         click.echo(line)
+
+
+def _selector_names() -> str:
+    from paretorec.select import SELECTORS
+
+    return ", ".join(SELECTORS.available())
 
 
 @cli.command()
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option(
     "--method",
-    type=click.Choice(["knee", "utopia", "weights", "constraint"]),
     default="knee",
     show_default=True,
-    help="How to choose from the front.",
+    help=f"How to choose from the front: a selector ({_selector_names()}).",
 )
 @click.option(
     "--weights",
@@ -153,9 +150,8 @@ def check(run: Path, source: str, data_dir: Path | None) -> None:
 @click.option(
     "--then",
     "then",
-    default="knee",
-    show_default=True,
-    help="After constraints: knee, utopia, 'max NAME' or 'min NAME'.",
+    default=None,
+    help="After constraints: a selector name, 'max NAME' or 'min NAME' (default knee).",
 )
 @click.option(
     "--out",
@@ -169,22 +165,33 @@ def select(
     weights: str | None,
     minimums: tuple[str, ...],
     maximums: tuple[str, ...],
-    then: str,
+    then: str | None,
     out: Path | None,
 ) -> None:
     """Choose an operating point from RUN's front, say why, and export it."""
-    from paretorec.report.selection import choose
+    from paretorec.optimize.rundir import CHOSEN
+    from paretorec.report.text import selection_lines
+    from paretorec.result import Result
 
-    if method == "constraint" or minimums or maximums:
+    params: dict[str, object] = {}
+    if minimums or maximums or method == "constraint":
         method = "constraint"
-    w = _parse_weights(weights)
-    result = choose(run, method, w, minimums, maximums, then, out)
-    click.echo(result.summary())
+        params.update(minimums=minimums, maximums=maximums)
+        if then is not None:
+            params["then"] = then
+    elif then is not None:
+        raise click.UsageError("--then applies after --min / --max bounds")
+    if weights is not None:
+        params["weights"] = _parse_weights(weights)
+    result = Result.load(run)
+    selection = result.select(method, **params)
+    path = selection.export(out if out is not None else run / CHOSEN)
+    for line in selection_lines(result, selection):
+        click.echo(line)
+    click.echo(f"wrote {path}")
 
 
-def _parse_weights(text: str | None) -> list[float] | None:
-    if text is None:
-        return None
+def _parse_weights(text: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",")]
     except ValueError:
@@ -203,10 +210,11 @@ def _parse_weights(text: str | None) -> list[float] | None:
 )
 def plot(run: Path, out: Path | None) -> None:
     """Draw RUN's Pareto plots (PNG) with the chosen point marked."""
-    from paretorec.report import RunView
-    from paretorec.report.plots import plot_front
+    from paretorec.optimize.rundir import PLOTS
+    from paretorec.report import figures, save
+    from paretorec.result import Result
 
-    for path in plot_front(RunView.load(run), out):
+    for path in save(figures(Result.load(run)), out if out is not None else run / PLOTS):
         click.echo(f"wrote {path}")
 
 
@@ -247,21 +255,35 @@ def report(run: Path, out: Path) -> None:
 @DATA_DIR
 def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Path | None) -> None:
     """Reload an exported point, refit it and write top-k lists."""
-    from paretorec.export import load_point, serve
-    from paretorec.report.selection import reproduce
+    from paretorec.export import load_point, recommender
 
     point = load_point(chosen)
-    served = serve(point, data_dir, fit_on)
-    lists = served.recommend(k)
+    served = recommender(point, fit_on, data_dir)
+    lists = served.lists(k)
     frame = served.to_frame(lists)
     frame.to_csv(out, index=False)
     click.echo(f"wrote {len(frame)} rows for {len(lists.users)} users to {out}")
     if fit_on == "run" and (k is None or k == point.k):
-        ok, lines = reproduce(served, lists)
+        ok, lines = served.reproduce(lists)
         for line in lines:
             click.echo(line)
         if not ok:
             sys.exit(1)
+
+
+_KINDS = ("models", "terms", "metrics", "selectors", "algorithms", "datasets")
+
+
+@cli.command("list")
+@click.argument("kind", type=click.Choice(_KINDS))
+def list_plugins(kind: str) -> None:
+    """What is registered: each entry, one line of description, and its parameters."""
+    from paretorec.plugins import registry
+    from paretorec.report.text import entry_lines
+
+    for entry in registry(kind).entries():
+        for line in entry_lines(entry):
+            click.echo(line)
 
 
 @cli.command()
@@ -308,7 +330,7 @@ def evaluate(
     data_dir: Path | None,
 ) -> None:
     """Metrics of an exported point with 95% intervals, by segment, or against another point."""
-    from paretorec.report.evaluate import evaluate_point
+    from paretorec.export.evaluate import evaluate_point
 
     names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
     for line in evaluate_point(chosen, stage, names, segments, resamples, seed, other, data_dir):

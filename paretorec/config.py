@@ -1,31 +1,52 @@
-"""The experiment config: TOML (or JSON) -> a validated, frozen ExperimentConfig.
+"""The experiment config: TOML (or JSON) or Python -> a validated, frozen ExperimentConfig.
 
-Every section is a frozen dataclass; unknown keys, wrong types and broken invariants raise a
-ConfigError that names the file, the key and what must hold.
+Every section is a frozen dataclass that checks its own fields on construction: the types
+(lists become tuples, tables become sections), then the invariants. A config built in code is
+therefore validated exactly like a loaded one, and every message names the section, the key
+and what must hold; ``load_config`` prefixes the file.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import tomllib
 import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from paretorec.errors import ConfigError
 
 
+class _Section:
+    """Base of the config sections: type-check and convert every field, then ``_check``."""
+
+    SECTION: ClassVar[str] = "config"
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = _convert(getattr(self, f.name), hints[f.name], f"{self.SECTION} {f.name}")
+            object.__setattr__(self, f.name, value)
+        self._check()
+
+    def _check(self) -> None:
+        """Invariants between fields (types are already right)."""
+
+
 @dataclass(frozen=True)
-class DataConfig:
+class DataConfig(_Section):
     """Where the interactions come from and how they are cleaned.
 
     ``dataset`` is a registered name (``ml-100k``, ``ml-latest-small``, ``synthetic``) or
     ``file`` for any CSV / Parquet of interactions at ``path`` with a ``columns`` mapping.
     """
+
+    SECTION: ClassVar[str] = "[data]"
 
     dataset: str = "ml-100k"
     path: str | None = None
@@ -43,7 +64,7 @@ class DataConfig:
     strict: bool = False
     synthetic: Mapping[str, Any] | None = None
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if self.dataset == "file" and not self.path:
             raise ConfigError('[data] `path` is required when dataset = "file"')
         if self.synthetic is not None and self.dataset != "synthetic":
@@ -75,7 +96,7 @@ SPLIT_METHODS = ("holdout", "temporal", "leave_last")
 
 
 @dataclass(frozen=True)
-class SplitConfig:
+class SplitConfig(_Section):
     """How interactions are split into train, validation and test.
 
     ``holdout``: per user, at random (seeded); ``test`` / ``validation`` are fractions (0 < x < 1)
@@ -85,6 +106,8 @@ class SplitConfig:
     before them validation. Validation is always carved from what is left the same way.
     """
 
+    SECTION: ClassVar[str] = "[split]"
+
     method: str = "holdout"
     test: int | float = 0.2
     validation: int | float = 0.2
@@ -92,11 +115,12 @@ class SplitConfig:
     test_cutoff: int | None = None
     validation_cutoff: int | None = None
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if self.method not in SPLIT_METHODS:
             raise ConfigError(
                 f"[split] method must be one of {', '.join(SPLIT_METHODS)}, got {self.method!r}"
             )
+        _check_seed("[split]", self.seed)
         for key in ("test_cutoff", "validation_cutoff"):
             if getattr(self, key) is not None and self.method != "temporal":
                 raise ConfigError(f'[split] {key}: only method = "temporal" uses it')
@@ -119,29 +143,30 @@ class SplitConfig:
 
 
 TEST_SCORING = ("every", "front")
+# What a run records besides its objectives when the config does not say (at the config's k).
+DEFAULT_RECORD = ("precision", "recall", "hit", "ild", "novelty", "coverage")
 
 
 @dataclass(frozen=True)
-class EvaluationConfig:
+class EvaluationConfig(_Section):
     """List length, the metrics recorded for every trial besides the objectives, and when test
     is scored: ``every`` evaluated point (default) or only the final ``front`` (a search that
-    needs only validation objectives runs about twice as fast)."""
+    needs only validation objectives runs about twice as fast).
+
+    ``record`` defaults to precision, recall, hit rate, ILD, novelty and coverage at ``k``.
+    """
+
+    SECTION: ClassVar[str] = "[evaluation]"
 
     k: int = 10
-    record: tuple[str, ...] = (
-        "precision@10",
-        "recall@10",
-        "hit@10",
-        "ild@10",
-        "novelty@10",
-        "coverage@10",
-    )
-
+    record: tuple[str, ...] | None = None
     test_scoring: str = "every"
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if not self.k > 0:
             raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
+        if self.record is None:
+            object.__setattr__(self, "record", tuple(f"{m}@{self.k}" for m in DEFAULT_RECORD))
         if self.test_scoring not in TEST_SCORING:
             raise ConfigError(
                 f"[evaluation] test_scoring must be one of {', '.join(TEST_SCORING)}, "
@@ -150,17 +175,27 @@ class EvaluationConfig:
 
 
 @dataclass(frozen=True)
-class ObjectiveConfig:
+class ObjectiveConfig(_Section):
     """One objective: a metric name, optionally its direction and hypervolume bounds."""
+
+    SECTION: ClassVar[str] = "[[objectives]]"
 
     metric: str
     direction: str | None = None
     best: float | None = None
     worst: float | None = None
 
+    def _check(self) -> None:
+        for key in ("best", "worst"):
+            value = getattr(self, key)
+            if value is not None and not math.isfinite(value):
+                raise ConfigError(
+                    f"[[objectives]] {self.metric}: `{key}` must be a finite number, got {value}"
+                )
+
 
 @dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(_Section):
     """The multi-objective search: algorithm, budget, stopping rules and seed.
 
     The run stops at whichever comes first: ``generations``, ``max_evaluations``,
@@ -169,6 +204,8 @@ class SearchConfig:
     ``start_from_baselines`` puts every model at its defaults, without re-ranking, into the
     first population (they are measured anyway, to anchor the hypervolume).
     """
+
+    SECTION: ClassVar[str] = "[search]"
 
     algorithm: str = "nsga2"
     population: int = 20
@@ -185,48 +222,65 @@ class SearchConfig:
         """Evaluations the search may spend: ``max_evaluations``, else population x generations."""
         return self.max_evaluations or self.population * self.generations
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
         if self.weights is not None and self.algorithm != "weighted":
             raise ConfigError(
                 f'[search] weights: only algorithm = "weighted" uses them, got {self.algorithm!r}'
             )
+        _check_seed("[search]", self.seed)
         for name in ("population", "generations", "max_evaluations", "max_seconds", "stagnation"):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ConfigError(f"[search] `{name} > 0` must hold, got {name}={value}")
         if self.weights is not None and (
-            any(w < 0 for w in self.weights) or not sum(self.weights) > 0
+            any(not (math.isfinite(w) and w >= 0) for w in self.weights)
+            or not sum(self.weights) > 0
         ):
             raise ConfigError(
                 f"[search] weights: non-negative and not all 0 must hold, got {list(self.weights)}"
             )
 
 
-DEFAULT_OBJECTIVES = (
-    ObjectiveConfig("ndcg@10", "max"),
-    ObjectiveConfig("satisfaction@10", "max"),
-    ObjectiveConfig("cost", "min"),
-)
+def _check_seed(section: str, seed: int) -> None:
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"{section} `0 <= seed < 2**32` must hold, got seed={seed}")
+
+
+# The default objectives, at the config's k: accuracy, satisfaction, cost.
+DEFAULT_OBJECTIVES = (("ndcg", "max"), ("satisfaction", "max"), ("cost", "min"))
 
 
 @dataclass(frozen=True)
-class ExperimentConfig:
+class ExperimentConfig(_Section):
     """A whole experiment. ``space`` stays a raw table: ``paretorec.space.parse_space`` owns it.
 
+    ``objectives`` defaults to NDCG and satisfaction at ``evaluation.k`` and cost.
     ``constraints`` are expressions such as ``"cost <= 2e5"`` or
     ``"ndcg@10 >= 0.9*best_baseline"`` (``paretorec.objectives.parse_constraint``).
+    ``plugins`` are modules imported before the config is checked (and in every worker
+    process), so that the models, terms and metrics they register can be named here.
     """
+
+    SECTION: ClassVar[str] = "config"
 
     name: str = "experiment"
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
-    objectives: tuple[ObjectiveConfig, ...] = DEFAULT_OBJECTIVES
+    objectives: tuple[ObjectiveConfig, ...] | None = None
     search: SearchConfig = field(default_factory=SearchConfig)
     constraints: tuple[str, ...] = ()
     space: Mapping[str, Any] | None = None
+    plugins: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
+    def _check(self) -> None:
+        if self.objectives is None:
+            k = self.evaluation.k
+            defaults = tuple(
+                ObjectiveConfig(name if name == "cost" else f"{name}@{k}", direction)
+                for name, direction in DEFAULT_OBJECTIVES
+            )
+            object.__setattr__(self, "objectives", defaults)
         if len(self.objectives) < 2:
             raise ConfigError(
                 f"`at least 2 objectives` must hold for a Pareto front, got {len(self.objectives)}"
@@ -241,7 +295,7 @@ class ExperimentConfig:
 
 
 def _convert(value: Any, hint: Any, where: str) -> Any:
-    """Check ``value`` against a type hint, converting lists to tuples and dicts to sections."""
+    """Check ``value`` against a type hint, converting lists to tuples and tables to sections."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
@@ -257,9 +311,11 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
                 errors.append(exc)
         raise errors[0]
     if dataclasses.is_dataclass(hint):
+        if isinstance(value, hint):  # type: ignore[arg-type]
+            return value
         if not isinstance(value, Mapping):
             raise ConfigError(f"{where}: expected a table, got {value!r}")
-        return from_dict(hint, value, where)  # type: ignore[arg-type]
+        return from_dict(hint, value)  # type: ignore[arg-type]
     if origin is tuple:
         item_hint = typing.get_args(hint)[0]
         if not isinstance(value, list | tuple):
@@ -285,12 +341,16 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {value!r}")
         return value
+    if hint is Any:
+        return value
     raise TypeError(f"unsupported config type {hint!r} at {where}")  # a bug, not user input
 
 
-def from_dict(cls: type, raw: Mapping[str, Any], where: str = "config") -> Any:
-    """Build the dataclass ``cls`` from a mapping, rejecting unknown keys."""
-    hints = typing.get_type_hints(cls)
+def from_dict(cls: type, raw: Mapping[str, Any], where: str | None = None) -> Any:
+    """Build the config dataclass ``cls`` from a mapping, rejecting unknown keys."""
+    where = where or getattr(cls, "SECTION", "config")
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: expected a table, got {type(raw).__name__}")
     known = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(raw) - set(known))
     if unknown:
@@ -305,8 +365,7 @@ def from_dict(cls: type, raw: Mapping[str, Any], where: str = "config") -> Any:
     missing = [name for name in required if name not in raw]
     if missing:
         raise ConfigError(f"{where}: `{missing[0]}` is required")
-    kwargs = {k: _convert(v, hints[k], f"{where}.{k}") for k, v in raw.items()}
-    return cls(**kwargs)
+    return cls(**raw)
 
 
 def load_config(path: str | Path) -> ExperimentConfig:

@@ -1,4 +1,5 @@
-"""Objectives: a metric, its direction, and the bounds that anchor hypervolume.
+"""Objectives: a metric, its direction, and the bounds that anchor hypervolume; Pareto
+dominance and hypervolume over pymoo's minimisation form.
 
 The sign flip to pymoo's minimisation happens here and only here (``to_min`` / ``from_min``).
 """
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pymoo.indicators.hv import HV
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from paretorec.errors import ConfigError
 from paretorec.metrics import Direction, MetricRef, parse_metric
@@ -148,6 +151,11 @@ class Constraint:
     limit: float
     text: str
 
+    @property
+    def name(self) -> str:
+        """The constrained metric (``cost``), whose result column the constraint reads."""
+        return self.ref.name
+
     def violation(self, values: np.ndarray) -> np.ndarray:
         """pymoo's G for metric values: <= 0 when satisfied; NaN (not computed) violates."""
         values = np.asarray(values, dtype=np.float64)
@@ -191,3 +199,35 @@ def parse_constraint(text: str) -> ConstraintSpec:
     except ValueError:
         raise ConfigError(f"constraint `{text}`: `{number}` is not a number") from None
     return ConstraintSpec(ref, match["sense"], value, relative, text.strip())
+
+
+# --- Pareto utilities (minimisation matrices, pymoo's non-dominated sorting) ----------
+
+
+def finite_min(F: np.ndarray) -> np.ndarray:
+    """NaN (a metric that could not be computed) counts as the worst value: +inf."""
+    return np.where(np.isnan(F), np.inf, np.asarray(F, dtype=np.float64))
+
+
+def front_mask(F: np.ndarray) -> np.ndarray:
+    """``(n,)`` True for the non-dominated rows of a minimisation matrix ``(n, m)``.
+
+    Rows with identical objective vectors are all kept (none dominates the other).
+    """
+    F = finite_min(F)
+    mask = np.zeros(len(F), dtype=bool)
+    if len(F):
+        mask[NonDominatedSorting().do(F, only_non_dominated_front=True)] = True
+    return mask
+
+
+def hypervolume(F_normalised: np.ndarray) -> float:
+    """Hypervolume dominated by normalised points (0 = ideal, 1 = reference) w.r.t. (1, ..., 1).
+
+    Points that do not strictly dominate the reference contribute nothing.
+    """
+    F = finite_min(F_normalised)
+    inside = np.all(F < 1.0, axis=1)
+    if not inside.any():
+        return 0.0
+    return float(HV(ref_point=np.ones(F.shape[1]))(F[inside]))

@@ -4,13 +4,12 @@ Every parameter takes one coordinate in [0, 1]; every algorithm sees the same bo
 problem. Integers and choices own equal-width cells of [0, 1]; ``repair`` snaps a coordinate to
 its cell centre so two vectors that decode alike also look alike to duplicate elimination.
 
-Names are ``model`` (which candidate generator), ``<model>.<param>`` (active only when that
-model is chosen) and ``rerank.<weight>`` (always active).
+Parameter names follow ``paretorec.names``: a parameter of a model is active only when that
+model is chosen; everything else is always active.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from paretorec.errors import ConfigError
+from paretorec.names import MODEL, condition
 
 Value = int | float | str
 
@@ -107,12 +107,6 @@ class Grid(Choice):
 Domain = Real | Int | Choice
 
 
-def condition(name: str) -> str | None:
-    """The model a parameter belongs to (``itemknn.k`` -> ``itemknn``), None if always active."""
-    head = name.split(".", 1)[0]
-    return None if name == "model" or head == "rerank" else head
-
-
 @dataclass(frozen=True)
 class SearchSpace:
     """Free parameters (decision variables) and fixed values.
@@ -137,9 +131,9 @@ class SearchSpace:
     def models(self) -> tuple[str, ...]:
         """The model names the space can choose."""
         for name, dom in self.params:
-            if name == "model" and isinstance(dom, Choice):
+            if name == MODEL and isinstance(dom, Choice):
                 return tuple(str(v) for v in dom.values)
-        return (str(dict(self.fixed)["model"]),)
+        return (str(dict(self.fixed)[MODEL]),)
 
     def upper(self, name: str) -> Value:
         """The largest value ``name`` can take; KeyError if the space lacks it."""
@@ -160,9 +154,9 @@ class SearchSpace:
         values: dict[str, Value] = dict(self.fixed)
         for (name, dom), u in zip(self.params, np.clip(x, 0.0, 1.0), strict=True):
             values[name] = dom.decode(float(u))
-        if "model" not in values:  # a space without models (a test problem): nothing conditional
+        if MODEL not in values:  # a space without models (a test problem): nothing conditional
             return values
-        model = values["model"]
+        model = values[MODEL]
         return {n: v for n, v in values.items() if condition(n) in (None, model)}
 
     def encode(self, values: Mapping[str, Value]) -> np.ndarray:
@@ -199,10 +193,10 @@ class SearchSpace:
         for j, (_, dom) in enumerate(self.params):
             X[:, j] = dom.snap(X[:, j])
         names = [name for name, _ in self.params]
-        if "model" in names:  # inactive coordinates to 0.5 (as encode), so points that decode
+        if MODEL in names:  # inactive coordinates to 0.5 (as encode), so points that decode
             # alike are alike to pymoo's duplicate elimination
-            dom = dict(self.params)["model"]
-            chosen = np.array([dom.decode(u) for u in X[:, names.index("model")]])
+            dom = dict(self.params)[MODEL]
+            chosen = np.array([dom.decode(u) for u in X[:, names.index(MODEL)]])
             for j, name in enumerate(names):
                 owner = condition(name)
                 if owner is not None:
@@ -222,19 +216,6 @@ class SearchSpace:
                 lines.append(f"{name}: {kind} in [{dom.low}, {dom.high}]")
         lines += [f"{name} = {value}" for name, value in self.fixed]
         return lines
-
-
-DEFAULT_SPACE: dict[str, Any] = {
-    "model": ["popularity", "itemknn", "ease"],
-    "itemknn.k": {"low": 5, "high": 400, "log": True, "levels": 12},
-    "itemknn.shrinkage": {"low": 0.0, "high": 100.0, "levels": 5},
-    "ease.l2": {"low": 10.0, "high": 10000.0, "log": True, "levels": 16},
-    "rerank.pool": {"low": 10, "high": 100},
-    "rerank.diversity": {"low": 0.0, "high": 1.0},
-    "rerank.novelty": {"low": 0.0, "high": 1.0},
-}
-
-RERANK_PARAMS = ("pool", "diversity", "novelty")
 
 
 def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -290,19 +271,13 @@ def _domain(name: str, spec: Mapping[str, Any]) -> Domain:
     return Real(float(low), float(high), log)
 
 
-def parse_space(raw: Mapping[str, Any] | None, known_models: Mapping[str, type]) -> SearchSpace:
-    """Build and validate a space from its config table (the default space when None).
-
-    Args:
-        raw: ``name -> {low, high[, log][, type]} | [choices] | fixed value``.
-        known_models: Registered model classes by name, to check model parameter names.
-    """
-    flat = _flatten(DEFAULT_SPACE if raw is None else raw)
+def parse_space(raw: Mapping[str, Any]) -> SearchSpace:
+    """Build a space from its config table: ``name -> {low, high[, log][, type][, levels]}``
+    (a range), ``[choices]`` or a bare value (fixed). Names are checked by the caller, which
+    knows what they refer to."""
     params: list[tuple[str, Domain]] = []
     fixed: list[tuple[str, Value]] = []
-    if "model" not in flat:
-        raise ConfigError("space: `model` is required (a model name or a list of them)")
-    for name, spec in flat.items():
+    for name, spec in _flatten(raw).items():
         if isinstance(spec, list):
             if not spec:
                 raise ConfigError(f"space `{name}`: an empty list has nothing to choose from")
@@ -314,35 +289,4 @@ def parse_space(raw: Mapping[str, Any] | None, known_models: Mapping[str, type])
             params.append((name, _domain(name, spec)))
         else:
             fixed.append((name, spec))
-    space = SearchSpace(tuple(params), tuple(fixed))
-    model_domain = dict(space.params).get("model")
-    if isinstance(model_domain, Real | Int | Grid) or (
-        model_domain is None and not isinstance(dict(space.fixed)["model"], str)
-    ):
-        raise ConfigError("space `model`: a model name or a list of names, not a range")
-    models = space.models()
-    for model in models:
-        if model not in known_models:
-            available = ", ".join(sorted(known_models))
-            raise ConfigError(f"space `model`: unknown model `{model}`; available: {available}")
-    fields_of = {m: {f.name for f in dataclasses.fields(known_models[m])} for m in models}
-    for name in space.names:
-        if name == "model":
-            continue
-        head, _, tail = name.partition(".")
-        if head == "rerank":
-            if tail not in RERANK_PARAMS:
-                raise ConfigError(
-                    f"space `{name}`: unknown re-rank weight; expected one of "
-                    f"{', '.join('rerank.' + p for p in RERANK_PARAMS)}"
-                )
-        elif head not in fields_of:
-            raise ConfigError(
-                f"space `{name}`: `{head}` is not among the space's models ({', '.join(models)})"
-            )
-        elif tail not in fields_of[head]:
-            raise ConfigError(
-                f"space `{name}`: model `{head}` has no parameter `{tail}`; its parameters: "
-                f"{', '.join(sorted(fields_of[head])) or '(none)'}"
-            )
-    return space
+    return SearchSpace(tuple(params), tuple(fixed))

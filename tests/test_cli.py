@@ -301,7 +301,7 @@ def test_tune_options_are_checked(tuned, capsys, tmp_path, data_dir):
         ["tune", config, "--out", tmp_path / "b", "--warm-start", tmp_path, "--data-dir", data_dir],
         capsys,
     )
-    assert code == 2 and "not a paretorec run directory" in err
+    assert code == 2 and "not a paretorec run" in err
     code, _, err = run_cli(["check", run, "--data", tmp_path / "new.txt"], capsys)
     assert code == 2 and "expected an experiment config" in err
 
@@ -309,8 +309,14 @@ def test_tune_options_are_checked(tuned, capsys, tmp_path, data_dir):
 def test_corrupt_run_files_and_points_are_one_line_errors(tmp_path, capsys):
     for name in ("run.json", "config.json", "trials.csv", "front.csv", "history.csv"):
         (tmp_path / name).write_text("{not json")
+    (tmp_path / "trials.sqlite").write_bytes(b"")
     code, _, err = run_cli(["select", tmp_path], capsys)
     assert code == 2 and "not valid JSON" in err and err.count("\n") == 1
+    (tmp_path / "run.json").write_text("{}")
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "trials.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x07" * 200)
+    code, _, err = run_cli(["select", tmp_path], capsys)
+    assert code == 2 and "trials.sqlite" in err and err.count("\n") == 1
     point = tmp_path / "point.json"
     point.write_text("[1, 2]")
     code, _, err = run_cli(["recommend", point, "--out", tmp_path / "r.csv"], capsys)

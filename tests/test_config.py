@@ -5,6 +5,7 @@ import pytest
 from paretorec.config import ExperimentConfig, from_dict, load_config
 from paretorec.errors import ConfigError
 from paretorec.study import plan
+from paretorec.tuning import check
 from tests.conftest import REPO
 
 
@@ -80,7 +81,7 @@ def test_unreadable_config(tmp_path):
 )
 def test_plan_rejects_names_and_bounds_before_loading_data(raw, match):
     with pytest.raises((ConfigError, KeyError), match=match):
-        plan(from_dict(ExperimentConfig, raw))
+        check(from_dict(ExperimentConfig, raw))
 
 
 @pytest.mark.parametrize(

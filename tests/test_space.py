@@ -1,15 +1,19 @@
 import numpy as np
 import pytest
 
+from paretorec.config import ExperimentConfig
 from paretorec.errors import ConfigError
-from paretorec.models import MODELS
 from paretorec.space import Choice, Grid, Int, Real, parse_space
+from paretorec.study import default_space, plan
 
-KNOWN = {m: MODELS.get(m) for m in MODELS}
+
+def checked(raw):
+    """A space as a study gets it: parsed, and its names checked against the registries."""
+    return plan(ExperimentConfig(space=raw, evaluation={"k": 5})).space
 
 
 def test_default_space_decodes_conditional_parameters():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     assert space.n_var == 7
     x = np.full(space.n_var, 0.5)
     x[0] = 0.9  # model cell of "ease"
@@ -21,7 +25,7 @@ def test_default_space_decodes_conditional_parameters():
 
 
 def test_encode_decode_round_trip_and_repair_snaps_to_cells():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     rng = np.random.default_rng(0)
     X = space.repair(rng.random((200, space.n_var)))
     assert np.array_equal(space.repair(X), X)  # idempotent
@@ -54,7 +58,6 @@ def test_grid_levels():
             "ease.l2": {"low": 10.0, "high": 1000.0, "log": True, "levels": 3},
             "rerank.pool": {"low": 10, "high": 50, "levels": 5},
         },
-        KNOWN,
     )
     grid = dict(space.params)["ease.l2"]
     assert isinstance(grid, Grid) and grid.values == (10.0, 100.0, 1000.0)
@@ -64,7 +67,7 @@ def test_grid_levels():
 
 def test_nested_tables_and_fixed_values():
     space = parse_space(
-        {"model": ["itemknn"], "itemknn": {"k": 30, "shrinkage": {"low": 0.0, "high": 1.0}}}, KNOWN
+        {"model": ["itemknn"], "itemknn": {"k": 30, "shrinkage": {"low": 0.0, "high": 1.0}}}
     )
     assert dict(space.fixed) == {"model": "itemknn", "itemknn.k": 30}
     assert [n for n, _ in space.params] == ["itemknn.shrinkage"]
@@ -80,7 +83,9 @@ def test_nested_tables_and_fixed_values():
         ({"model": "svd"}, "unknown model `svd`"),
         ({"model": "ease", "itemknn.k": 3}, "not among the space's models"),
         ({"model": "ease", "ease.lam": 3.0}, "has no parameter `lam`"),
-        ({"model": "ease", "rerank.temperature": 1.0}, "unknown re-rank weight"),
+        ({"model": "ease", "rerank.temperature": 1.0}, "unknown re-rank term `temperature`"),
+        ({"model": "ease", "rerank.diversity.tau": 1.0}, "term `diversity` has no parameter `tau`"),
+        ({"model": ["ease", 3]}, "model names must be strings"),
         ({"ease.l2": 3.0}, "`model` is required"),
         ({"model": "ease", "ease.l2": {"low": "a", "high": 2}}, "must be a number"),
         ({"model": "ease", "rerank.pool": {"low": 5, "high": 9, "levels": 1}}, "levels >= 2"),
@@ -88,11 +93,23 @@ def test_nested_tables_and_fixed_values():
 )
 def test_space_errors_say_what_must_hold(raw, match):
     with pytest.raises(ConfigError, match=match):
-        parse_space(raw, KNOWN)
+        checked(raw)
+
+
+def test_the_built_in_space_is_what_the_plug_ins_declare():
+    assert default_space() == {
+        "model": ["popularity", "itemknn", "ease"],
+        "itemknn.k": {"low": 5, "high": 400, "log": True, "levels": 12},
+        "itemknn.shrinkage": {"low": 0.0, "high": 100.0, "levels": 5},
+        "ease.l2": {"low": 10.0, "high": 10000.0, "log": True, "levels": 16},
+        "rerank.pool": {"low": 10, "high": 100},
+        "rerank.diversity": {"low": 0.0, "high": 1.0},
+        "rerank.novelty": {"low": 0.0, "high": 1.0},
+    }
 
 
 def test_repair_sets_inactive_coordinates_to_the_centre():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     X = space.repair(np.random.default_rng(1).random((50, space.n_var)))
     names = [n for n, _ in space.params]
     for x in X:

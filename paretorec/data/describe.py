@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from paretorec.data.interactions import Dataset
-from paretorec.metrics.popularity import gini_of_counts
+from paretorec.data.popularity import gini_of_counts
 
 
 def _quantiles(values: np.ndarray) -> str:

@@ -17,12 +17,12 @@ from typing import Literal
 
 import numpy as np
 
+from paretorec.data.features import ItemSimilarity
+from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError
 from paretorec.metrics import beyond, calibration, popularity, ranking, rating
-from paretorec.metrics.reference import Reference
 from paretorec.metrics.truth import Judged, Truth
 from paretorec.registry import Registry
-from paretorec.rerank.similarity import ItemSimilarity
 
 Direction = Literal["max", "min"]
 
@@ -97,8 +97,15 @@ class Metric:
         worst: The worst value that still counts (the hypervolume reference), or None when it
             depends on the study (cost).
         fn: ``(context, k) -> (n,) per-user values or a scalar``.
-        deterministic: False when the value is a wall-clock measurement.
+        deterministic: False when the value is a wall-clock measurement (always recorded).
         description: One line for ``--help`` and the README.
+        anchor: Where an objective on this metric puts its hypervolume reference (its "worst
+            that still counts") when the config sets none: ``natural`` (``worst``),
+            ``baseline`` (the reference model at its defaults: "better than recommending what
+            is popular"), ``costliest`` (the costliest configuration the space admits) or
+            ``worst_baseline`` (the worst of the baselines, for unbounded metrics).
+        best_on: The best value on a stage when it depends on the data (novelty: the largest
+            self-information an item has there), else None.
     """
 
     name: str
@@ -109,6 +116,17 @@ class Metric:
     fn: MetricFn
     description: str
     deterministic: bool = True
+    anchor: str = "natural"
+    best_on: Callable[[Reference], float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.anchor not in ANCHORS:
+            raise ValueError(f"metric `{self.name}`: anchor must be one of {ANCHORS}")
+        if self.anchor == "natural" and self.worst is None:
+            raise ValueError(f"metric `{self.name}`: a natural anchor needs a `worst` value")
+
+
+ANCHORS = ("natural", "baseline", "costliest", "worst_baseline")
 
 
 METRICS: Registry[Metric] = Registry("metric")
@@ -125,8 +143,18 @@ def _add(
     best: float | None = 1.0,
     worst: float | None = 0.0,
     deterministic: bool = True,
+    anchor: str = "natural",
+    best_on: Callable[[Reference], float] | None = None,
 ) -> None:
-    METRICS.add(name, Metric(name, direction, at_k, best, worst, fn, description, deterministic))
+    metric = Metric(
+        name, direction, at_k, best, worst, fn, description, deterministic, anchor, best_on
+    )
+    METRICS.add(name, metric, description=description)
+
+
+# Accuracy and satisfaction objectives are anchored to the reference model's lists: a point
+# that does not beat recommending what is popular adds no hypervolume.
+_ACCURACY = {"anchor": "baseline"}
 
 
 def _accuracy(kernel: Callable[[np.ndarray, np.ndarray, int], np.ndarray]) -> MetricFn:
@@ -154,29 +182,31 @@ def _miscalibration(c: ListContext, k: int) -> np.ndarray:
 
 
 _add("precision", "max", _accuracy(ranking.precision),
-     "share of the top-k that is held out for the user")
+     "share of the top-k that is held out for the user", **_ACCURACY)
 _add("recall", "max", _accuracy(ranking.recall),
-     "share of the user's held-out items found in the top-k")
+     "share of the user's held-out items found in the top-k", **_ACCURACY)
 _add("f1", "max", _accuracy(ranking.f1),
-     "harmonic mean of precision@k and recall@k")
+     "harmonic mean of precision@k and recall@k", **_ACCURACY)
 _add("ndcg", "max", _accuracy(ranking.ndcg),
-     "binary-gain NDCG: held-out items near the top")
+     "binary-gain NDCG: held-out items near the top", **_ACCURACY)
 _add("map", "max", _accuracy(ranking.average_precision),
-     "mean average precision: precision at each held-out item's rank, over all held-out items")
+     "mean average precision: precision at each held-out item's rank, over all held-out items",
+     **_ACCURACY)
 _add("mrr", "max", _accuracy(ranking.reciprocal_rank),
-     "mean reciprocal rank of the first held-out item in the top-k")
+     "mean reciprocal rank of the first held-out item in the top-k", **_ACCURACY)
 _add("hit", "max", _accuracy(ranking.hit_rate),
-     "share of users with at least one held-out item in the top-k")
+     "share of users with at least one held-out item in the top-k", **_ACCURACY)
 _add("satisfaction", "max",
      lambda c, k: rating.satisfaction(
          c.truth.gain(c.judged.rating), c.truth.ideal_positive_dcg(k), k),
-     "rating-aware signed NDCG: liked items count, disliked ones subtract")
+     "rating-aware signed NDCG: liked items count, disliked ones subtract", **_ACCURACY)
 _add("ild", "max", lambda c, k: beyond.ild(c.lists, c.similarity, k),
      "intra-list diversity: mean genre dissimilarity of the pairs in a list")
 _add("ild_cooc", "max", lambda c, k: beyond.ild_cooc(c.lists, c.reference.user_bits, k),
      "intra-list diversity: mean co-occurrence (training users) dissimilarity of the pairs")
 _add("novelty", "max", lambda c, k: beyond.novelty(c.lists, c.info, k),
-     "mean self-information (bits) of recommended items", best=None)
+     "mean self-information (bits) of recommended items", best=None, worst=0.0,
+     best_on=lambda ref: float(ref.info.max()))
 _add("coverage", "max", lambda c, k: beyond.coverage(c.lists, c.n_items, k),
      "share of the catalogue recommended to someone")
 _add("serendipity", "max", _serendipity,
@@ -185,7 +215,7 @@ _add("gini", "min", lambda c, k: popularity.gini(c.lists, c.n_items, k),
      "Gini index of catalogue exposure: 0 even, 1 one item gets every slot", best=0.0, worst=1.0)
 _add("arp", "min", lambda c, k: beyond.slot_mean(c.lists, c.reference.item_counts, k),
      "average recommendation popularity: mean training users of recommended items",
-     best=0.0, worst=None)
+     best=0.0, worst=None, anchor="worst_baseline")
 _add("aplt", "max",
      lambda c, k: beyond.slot_mean(c.lists, c.reference.long_tail.astype(np.float64), k),
      "average share of each list outside the short head (items holding 80% of interactions)")
@@ -194,10 +224,11 @@ _add("miscalibration", "min", _miscalibration,
      best=0.0, worst=float(np.log(1.0 / calibration.ALPHA)))
 _add("cost", "min", lambda c, k: c.ops.astype(np.float64),
      "operations per request to score candidates and re-rank (deterministic)",
-     at_k=False, best=0.0, worst=None)
+     at_k=False, best=0.0, worst=None, anchor="costliest")
 _add("ms_per_user", "min", lambda c, k: c.ms_per_user,
      "measured wall milliseconds per user to produce the lists; noisy",
-     at_k=False, best=0.0, worst=None, deterministic=False)
+     at_k=False, best=0.0, worst=None, deterministic=False,
+     anchor="worst_baseline")
 
 # fmt: on
 

@@ -8,19 +8,23 @@ over its filled slots; serendipity, like precision, divides by k.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
-from paretorec.rerank.similarity import ItemSimilarity
+from paretorec.data.features import ItemSimilarity
+from paretorec.data.popularity import self_information
+from paretorec.data.reference import user_bits
+
+__all__ = [
+    "coverage",
+    "ild",
+    "ild_cooc",
+    "novelty",
+    "self_information",
+    "serendipity",
+    "slot_mean",
+    "user_bits",
+]
 
 ILD_BLOCK_BYTES = 32 << 20  # gathered user bitsets per block of users in ``ild_cooc``
-
-
-def self_information(item_users: np.ndarray, n_users: int) -> np.ndarray:
-    """``(n_items,)`` ``-log2((u_i + 1) / (n_users + 1))`` bits, u_i = training users of item i.
-
-    Add-one smoothing keeps items nobody trained on finite: at most ``log2(n_users + 1)``.
-    """
-    return -np.log2((np.asarray(item_users, dtype=np.float64) + 1.0) / (n_users + 1.0))
 
 
 def slot_mean(lists: np.ndarray, item_values: np.ndarray, k: int) -> np.ndarray:
@@ -52,23 +56,6 @@ def ild(lists: np.ndarray, similarity: ItemSimilarity, k: int) -> np.ndarray:
     total = np.where(pair, 1.0 - sims, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n_pairs > 0, total / n_pairs, np.nan)
-
-
-def user_bits(item_users: sp.csr_matrix) -> np.ndarray:
-    """``(n_items, ceil(n_users / 64))`` uint64: bit u of row i is set when user u has item i.
-
-    A packed bitset is ``n_items * n_users / 8`` bytes (0.7 MB for ml-latest-small), and the
-    co-occurrence of two items is one AND and a popcount over their rows.
-
-    Args:
-        item_users: ``(n_items, n_users)`` CSR whose stored entries mark interactions.
-    """
-    n_items, n_users = item_users.shape
-    bits = np.zeros((n_items, (n_users + 63) // 64), dtype=np.uint64)
-    item = np.repeat(np.arange(n_items), np.diff(item_users.indptr))
-    user = item_users.indices.astype(np.uint64)
-    np.bitwise_or.at(bits, (item, user >> np.uint64(6)), np.uint64(1) << (user & np.uint64(63)))
-    return bits
 
 
 def ild_cooc(lists: np.ndarray, bits: np.ndarray, k: int) -> np.ndarray:

@@ -18,28 +18,12 @@ Users with no genre in their history get NaN.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
+
+from paretorec.data.features import genre_weights, normalise_rows, user_genres
+
+__all__ = ["ALPHA", "genre_weights", "miscalibration", "user_genres"]
 
 ALPHA = 0.01
-
-
-def genre_weights(features: sp.csr_matrix | np.ndarray) -> np.ndarray:
-    """``(n_items, n_genres)`` each item's genre flags scaled to sum to 1 (0 rows stay 0)."""
-    dense = np.asarray(features.toarray() if sp.issparse(features) else features, np.float64)
-    dense = (dense > 0).astype(np.float64)
-    total = dense.sum(axis=1, keepdims=True)
-    return np.divide(dense, total, out=np.zeros_like(dense), where=total > 0)
-
-
-def user_genres(history: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
-    """``(n, n_genres)`` each user's genre distribution ``p(g|u)`` (NaN rows without genres).
-
-    Args:
-        history: ``(n, n_items)`` binary CSR of the users' training items.
-        weights: ``(n_items, n_genres)`` from ``genre_weights``.
-    """
-    mass = np.asarray(history @ weights)
-    return _normalise(mass)
 
 
 def miscalibration(
@@ -57,16 +41,10 @@ def miscalibration(
     top = lists[:, :k]
     valid = top >= 0
     mass = np.where(valid[:, :, None], weights[np.where(valid, top, 0)], 0.0).sum(axis=1)
-    q = np.nan_to_num(_normalise(mass))  # a list without genres is q = 0: q~ = alpha p
+    q = np.nan_to_num(normalise_rows(mass))  # a list without genres is q = 0: q~ = alpha p
     p = profile
     q_smooth = (1.0 - alpha) * q + alpha * p
     with np.errstate(invalid="ignore", divide="ignore"):
         terms = np.where(p > 0, p * np.log(p / q_smooth), 0.0)
     kl = np.maximum(terms.sum(axis=1), 0.0)  # Gibbs: >= 0; only rounding could go below
     return np.where(np.isnan(p).any(axis=1), np.nan, kl)
-
-
-def _normalise(mass: np.ndarray) -> np.ndarray:
-    total = mass.sum(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, mass / total, np.nan)

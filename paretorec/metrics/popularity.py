@@ -21,23 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-SHORT_HEAD_SHARE = 0.8  # of training interactions held by the short head
+from paretorec.data.popularity import SHORT_HEAD_SHARE, gini_of_counts, long_tail_mask
 
-
-def long_tail_mask(item_counts: np.ndarray, share: float = SHORT_HEAD_SHARE) -> np.ndarray:
-    """``(n_items,)`` True for items outside the short head.
-
-    Args:
-        item_counts: ``(n_items,)`` training users per item.
-        share: Share of all training interactions the short head holds.
-    """
-    counts = np.asarray(item_counts, dtype=np.float64)
-    if counts.size == 0 or counts.sum() == 0:
-        return np.ones(counts.size, dtype=bool)
-    ordered = np.sort(counts)[::-1]
-    head_size = int(np.searchsorted(np.cumsum(ordered), share * counts.sum())) + 1
-    boundary = ordered[min(head_size, counts.size) - 1]
-    return counts < boundary
+__all__ = ["SHORT_HEAD_SHARE", "gini", "gini_of_counts", "long_tail_mask"]
 
 
 def gini(lists: np.ndarray, n_items: int, k: int) -> float:
@@ -50,14 +36,3 @@ def gini(lists: np.ndarray, n_items: int, k: int) -> float:
     """
     top = lists[:, :k]
     return gini_of_counts(np.bincount(top[top >= 0], minlength=n_items))
-
-
-def gini_of_counts(counts: np.ndarray) -> float:
-    """Gini index of non-negative counts, ``m / (m - 1)``-corrected (see ``gini``): 0 when all
-    are equal, 1 when one holds everything; NaN for an empty total or a single count."""
-    ordered = np.sort(np.asarray(counts, dtype=np.float64))
-    m, total = len(ordered), ordered.sum()
-    if total == 0 or m < 2:
-        return float("nan")
-    rank = np.arange(1, m + 1, dtype=np.float64)
-    return float(((2.0 * rank - m - 1.0) @ ordered) / ((m - 1.0) * total))

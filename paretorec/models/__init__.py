@@ -1,4 +1,9 @@
-"""Candidate generators by name: popularity, itemknn, ease."""
+"""Candidate generators by name: popularity, itemknn, ease.
+
+A model is one file, a ``Model`` dataclass with declared hyperparameters, plus one
+registration: ``@register_model`` on the class (a plug-in module), or a place in ``BUILT_IN``
+below. Registration order is the order of the model choice in the built-in search space.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from paretorec.models.base import (
     FitData,
     Model,
     Scorer,
-    check_params,
     generate_candidates,
     top_c,
 )
@@ -19,16 +23,28 @@ from paretorec.models.itemknn import ItemKNN
 from paretorec.models.popularity import Popularity
 from paretorec.registry import Registry
 
-MODELS: Registry[type] = Registry("model")
-for _cls in (Popularity, ItemKNN, EASE):
-    MODELS.add(_cls.name, _cls)
+MODELS: Registry[type[Model]] = Registry("model")
+
+
+def register_model(cls: type[Model]) -> type[Model]:
+    """Class decorator: register a Model subclass under its ``name``."""
+    MODELS.add(cls.name, cls)
+    return cls
+
+
+BUILT_IN = (Popularity, ItemKNN, EASE)
+for _cls in BUILT_IN:
+    register_model(_cls)
 
 
 def build_model(name: str, params: Mapping[str, Any]) -> Model:
     """Instantiate the registered model ``name`` with validated hyperparameters."""
-    cls = MODELS.get(name)
-    check_params(cls, dict(params))
-    return cls(**params)
+    return MODELS.get(name).create(dict(params))
+
+
+def reference_model() -> str:
+    """The registered model whose default lists anchor accuracy hypervolumes."""
+    return next(name for name in MODELS.in_order() if MODELS.get(name).reference)
 
 
 __all__ = [
@@ -42,5 +58,7 @@ __all__ = [
     "Scorer",
     "build_model",
     "generate_candidates",
+    "reference_model",
+    "register_model",
     "top_c",
 ]

@@ -4,14 +4,14 @@ contract, and exact top-C candidate selection."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
-from paretorec.errors import ConfigError
+from paretorec.registry import Declared
 
 USER_BLOCK = 2048  # users scored at once; bounds the dense (block, n_items) score matrix
 ITEM_BLOCK = 1024  # target items whose neighbour lists are computed at once
@@ -92,27 +92,31 @@ class Scorer(Protocol):
         ...
 
 
-class Model(Protocol):
-    """A candidate generator's hyperparameters (a frozen dataclass) and how to fit it."""
+class Model(Declared):
+    """Base of the candidate generators: a frozen dataclass of hyperparameters (declared with
+    ``paretorec.registry.param``, checked on construction) that fits into a Scorer.
 
-    name: ClassVar[str]
+    A subclass sets ``name``, declares its hyperparameters (with their default search ranges),
+    and implements ``fit`` and ``scoring_ops`` (its cost model: deterministic operations to
+    produce one user's candidates). ``reference = True`` marks the model whose default lists
+    anchor the hypervolume of accuracy objectives (popularity: "better than recommending what
+    is popular"); ``default_space = False`` keeps a model out of the built-in search space.
+    """
 
-    def fit(self, data: FitData) -> Scorer: ...
+    name: ClassVar[str] = ""
+    reference: ClassVar[bool] = False
+    default_space: ClassVar[bool] = True
+
+    @classmethod
+    def kind_label(cls) -> str:
+        return "model"
+
+    def fit(self, data: FitData) -> Scorer:
+        raise NotImplementedError
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         """``(n,)`` deterministic operation counts to produce a user's top-``pool`` candidates."""
-        ...
-
-
-def check_params(model_cls: type, params: dict[str, object]) -> None:
-    """Reject parameter names the model does not have, listing the ones it has."""
-    known = {f.name for f in fields(model_cls)}
-    unknown = sorted(set(params) - known)
-    if unknown:
-        raise ConfigError(
-            f"model `{model_cls.name}` has no parameter `{unknown[0]}`; "
-            f"its parameters: {', '.join(sorted(known)) or '(none)'}"
-        )
+        raise NotImplementedError
 
 
 def selection_ops(n_scored: np.ndarray | float, pool: int) -> np.ndarray:

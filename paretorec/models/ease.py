@@ -10,7 +10,8 @@ import scipy.linalg.lapack as lapack
 import scipy.sparse as sp
 
 from paretorec.errors import ConfigError
-from paretorec.models.base import FitData, Scorer, selection_ops
+from paretorec.models.base import FitData, Model, Scorer, selection_ops
+from paretorec.registry import param
 
 
 class _EASEScorer:
@@ -34,19 +35,19 @@ def _spd_inverse(G: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class EASE:
-    """``B = I - P diag(1/diag(P))`` with ``P = (X^T X + l2 I)^-1``; scores are ``X B``.
+class EASE(Model):
+    """EASE (Steck 2019), a closed-form item-item linear autoencoder: scores ``X B``.
 
-    Attributes:
-        l2: The L2 regularisation weight lambda, ``> 0``.
+    ``B = I - P diag(1/diag(P))`` with ``P = (X^T X + l2 I)^-1`` (a Cholesky-based inverse).
     """
 
-    l2: float = 500.0
     name: ClassVar[str] = "ease"
-
-    def __post_init__(self) -> None:
-        if not self.l2 > 0:
-            raise ConfigError(f"`ease.l2 > 0` must hold, got l2={self.l2!r}")
+    l2: float = param(
+        500.0,
+        "L2 regularisation weight lambda",
+        above=0,
+        search={"low": 10.0, "high": 10000.0, "log": True, "levels": 16},
+    )
 
     def fit(self, data: FitData) -> Scorer:
         G = data.gram.astype(np.float64, copy=True)

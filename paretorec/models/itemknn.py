@@ -8,8 +8,8 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from paretorec.errors import ConfigError
-from paretorec.models.base import FitData, Scorer, selection_ops
+from paretorec.models.base import FitData, Model, Scorer, selection_ops
+from paretorec.registry import param
 
 
 class _KNNScorer:
@@ -22,26 +22,27 @@ class _KNNScorer:
 
 
 @dataclass(frozen=True)
-class ItemKNN:
-    """``score(u, j) = sum of sim(i, j)`` over the user's items i among j's k nearest neighbours.
+class ItemKNN(Model):
+    """Item-based kNN (Sarwar et al. 2001): sum of shrunk-cosine similarities to the user's items.
 
+    ``score(u, j) = sum of sim(i, j)`` over the user's items i among j's k nearest neighbours;
     ``sim(i, j) = c_ij / (sqrt(c_ii) * sqrt(c_jj) + shrinkage)`` with ``c`` the co-occurrence
     counts; shrinkage damps similarities supported by few users.
-
-    Attributes:
-        k: Neighbours kept per target item, ``k > 0``.
-        shrinkage: Added to the cosine denominator, ``>= 0``.
     """
 
-    k: int = 50
-    shrinkage: float = 10.0
     name: ClassVar[str] = "itemknn"
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.k, int | np.integer) and self.k > 0):
-            raise ConfigError(f"`itemknn.k > 0` (an integer) must hold, got k={self.k!r}")
-        if not self.shrinkage >= 0:
-            raise ConfigError(f"`itemknn.shrinkage >= 0` must hold, got {self.shrinkage!r}")
+    k: int = param(
+        50,
+        "neighbours kept per target item",
+        above=0,
+        search={"low": 5, "high": 400, "log": True, "levels": 12},
+    )
+    shrinkage: float = param(
+        10.0,
+        "added to the cosine denominator: damps similarities few users support",
+        at_least=0,
+        search={"low": 0.0, "high": 100.0, "levels": 5},
+    )
 
     def fit(self, data: FitData) -> Scorer:
         sources, sims = data.neighbours(self.shrinkage, self.k)

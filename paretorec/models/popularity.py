@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from paretorec.models.base import FitData, Scorer
+from paretorec.models.base import FitData, Model, Scorer
 
 
 class _PopularityScorer:
@@ -19,10 +19,11 @@ class _PopularityScorer:
 
 
 @dataclass(frozen=True)
-class Popularity:
-    """Scores every item by its number of training users."""
+class Popularity(Model):
+    """Most popular: every item scored by its number of training users (the reference baseline)."""
 
     name: ClassVar[str] = "popularity"
+    reference: ClassVar[bool] = True
 
     def fit(self, data: FitData) -> Scorer:
         return _PopularityScorer(data.item_counts.astype(np.float64))

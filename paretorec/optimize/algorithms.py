@@ -47,9 +47,8 @@ from pymoo.util.ref_dirs import get_reference_directions
 from scipy.stats import qmc
 
 from paretorec.config import SearchConfig
-from paretorec.objectives import Objective, normalise
+from paretorec.objectives import Objective, front_mask, normalise
 from paretorec.registry import Registry
-from paretorec.select.pareto import front_mask
 from paretorec.space import Choice, SearchSpace
 
 
@@ -143,7 +142,7 @@ Factory = Callable[[SearchConfig, SearchSpace, Sequence[Objective], "np.ndarray 
 ALGORITHMS: Registry[Factory] = Registry("algorithm")
 
 
-@ALGORITHMS.register("nsga2")
+@ALGORITHMS.register("nsga2", description="pymoo's NSGA-II as is (the default)")
 def _nsga2(search, space, objectives, initial):
     return NSGA2(
         pop_size=search.population,
@@ -153,7 +152,10 @@ def _nsga2(search, space, objectives, initial):
     )
 
 
-@ALGORITHMS.register("smsemoa")
+@ALGORITHMS.register(
+    "smsemoa",
+    description="pymoo's SMS-EMOA (survival by hypervolume contribution), choice-aware variation",
+)
 def _smsemoa(search, space, objectives, initial):
     # A population of offspring per generation (pymoo's default), not one: the run loop counts
     # generations, and a batch per generation is what parallel executors need.
@@ -175,7 +177,10 @@ def reference_directions(n_obj: int, population: int) -> np.ndarray:
     return get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
 
 
-@ALGORITHMS.register("nsga3")
+@ALGORITHMS.register(
+    "nsga3",
+    description="pymoo's NSGA-III (Das-Dennis directions fit to the population): 4+ objectives",
+)
 def _nsga3(search, space, objectives, initial):
     directions = reference_directions(len(objectives), search.population)
     return NSGA3(
@@ -206,7 +211,9 @@ class _MOPSO(MOPSO_CD):
         self.random_state.uniform(-self.v_max, self.v_max, (self.pop_size, problem.n_var))
 
 
-@ALGORITHMS.register("mopso")
+@ALGORITHMS.register(
+    "mopso", description="pymoo's MOPSO_CD particle swarm (without the discarded first swarm)"
+)
 def _mopso(search, space, objectives, initial):
     return _MOPSO(pop_size=search.population, sampling=StartFrom(initial))
 
@@ -248,7 +255,10 @@ class _CMOPSO(CMOPSO):
         self.elites.truncation = _SeededTruncation(self.elites.truncation.survival, problem, self)
 
 
-@ALGORITHMS.register("cmopso")
+@ALGORITHMS.register(
+    "cmopso",
+    description="pymoo's competitive swarm, seeded elite truncation, choice-aware mutation",
+)
 def _cmopso(search, space, objectives, initial):
     return _CMOPSO(
         space,
@@ -317,7 +327,7 @@ class _Batches(Algorithm):
         self.opt = self.kept
 
 
-@ALGORITHMS.register("random")
+@ALGORITHMS.register("random", description="uniform random sampling")
 def _random(search, space, objectives, initial):
     return _Batches(search.population, None, initial)
 
@@ -334,12 +344,12 @@ def _qmc_design(kind: str, search: SearchConfig) -> Callable[[Problem, Any], np.
     return design
 
 
-@ALGORITHMS.register("sobol")
+@ALGORITHMS.register("sobol", description="a scrambled Sobol design of the whole budget")
 def _sobol(search, space, objectives, initial):
     return _Batches(search.population, _qmc_design("sobol", search), initial)
 
 
-@ALGORITHMS.register("lhs")
+@ALGORITHMS.register("lhs", description="a Latin hypercube design of the whole budget")
 def _lhs(search, space, objectives, initial):
     return _Batches(search.population, _qmc_design("lhs", search), initial)
 
@@ -388,6 +398,8 @@ class WeightedSum:
         self.inner.tell(infills=scalar)
 
 
-@ALGORITHMS.register("weighted")
+@ALGORITHMS.register(
+    "weighted", description="a single-objective GA on fixed `weights` of the normalised objectives"
+)
 def _weighted(search, space, objectives, initial):
     return WeightedSum(search, space, objectives, initial)

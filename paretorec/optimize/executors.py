@@ -4,24 +4,24 @@ Every executor evaluates a generation's jobs and yields each outcome as soon as 
 the run loop can commit it before anything else can go wrong. Outcomes do not depend on where
 they were computed: an evaluation is a pure function of the point and the data.
 
-Fitted models are cached inside each worker, so jobs are routed by model key: all points of one
-model (same hyperparameters) go to the same worker, which fits it once; a new model goes to the
-worker that holds the fewest. Assignments are sticky for the whole run.
+Expensive state (a fitted model) is cached inside each worker, so jobs are routed by the
+problem's ``affinity``: all points of one model (same hyperparameters) go to the same worker,
+which fits it once; a new model goes to the worker that holds the fewest. Assignments are
+sticky for the whole run. Workers rebuild the problem from its ``recipe()``.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
+import pickle
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from paretorec.errors import ConfigError, ParetoRecError
-from paretorec.rerank import greedy
 
 Values = Mapping[str, Any]
 
@@ -46,49 +46,17 @@ class Outcome:
     fits: int
 
 
-@dataclass(frozen=True)
-class TargetSpec:
-    """What a worker needs to rebuild the evaluation target: kind, plain-data payload, data dir."""
-
-    kind: str
-    payload: dict[str, Any]
-    data_dir: str | None = None
-
-    @property
-    def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, default=str)
-
-    def build(self) -> Any:
-        if self.kind == "study":
-            from paretorec.config import ExperimentConfig, from_dict
-            from paretorec.study import Study
-
-            return Study.prepare(from_dict(ExperimentConfig, self.payload), self.data_dir)
-        if self.kind == "test-problem":
-            from paretorec.optimize.testproblems import TestProblemTarget
-
-            return TestProblemTarget.from_payload(self.payload)
-        raise ValueError(f"unknown target kind {self.kind!r}")
-
-
-def model_key(values: Values) -> tuple:
-    """What decides a model fit: the model name and its own parameters (not re-rank weights)."""
-    model = values.get("model")
-    if model is None:
-        return ()
-    return (model, *sorted((k, v) for k, v in values.items() if k.startswith(f"{model}.")))
-
-
 class Router:
-    """Sticky assignment of model keys to workers, the least-loaded worker for a new key."""
+    """Sticky assignment of affinity keys to workers, the least-loaded worker for a new key."""
 
-    def __init__(self, n_workers: int) -> None:
+    def __init__(self, n_workers: int, affinity: Callable[[Values], tuple]) -> None:
         self.n_workers = n_workers
+        self.affinity = affinity
         self.assigned: dict[tuple, int] = {}
         self.load = [0] * n_workers
 
     def worker(self, values: Values) -> int:
-        key = model_key(values)
+        key = self.affinity(values)
         if key not in self.assigned:
             target = min(range(self.n_workers), key=lambda w: (self.load[w], w))
             self.assigned[key] = target
@@ -122,8 +90,8 @@ class SerialExecutor:
 
     n_workers = 1
 
-    def __init__(self, target: Any) -> None:
-        self.target = target
+    def __init__(self, problem: Any) -> None:
+        self.target = problem
 
     @property
     def fits(self) -> int:
@@ -137,9 +105,9 @@ class SerialExecutor:
         pass
 
 
-def _worker_main(connection: Connection, spec: TargetSpec, worker: int) -> None:
+def _worker_main(connection: Connection, recipe: Any, worker: int) -> None:
     try:
-        target = spec.build()
+        target = recipe.build()
     except Exception as exc:  # reported to the parent, which raises it there
         connection.send(("error", _describe(exc)))
         return
@@ -175,19 +143,22 @@ def _reraise(name: str, message: str, trace: str) -> None:
 class ProcessExecutor:
     """``--workers N``: N worker processes on this machine, each with its own model cache."""
 
-    def __init__(self, spec: TargetSpec, n_workers: int) -> None:
+    def __init__(self, problem: Any, n_workers: int) -> None:
         if n_workers < 1:
             raise ConfigError(f"--workers: `N >= 1` must hold, got {n_workers}")
         context = mp.get_context("spawn")  # no forked BLAS thread pools
-        greedy.compile_now()  # workers then load the compiled re-rank from numba's cache
+        problem.warm_up()  # e.g. compile kernels once; workers then load them from the cache
+        recipe = problem.recipe()
         self.n_workers = n_workers
-        self.router = Router(n_workers)
+        self.router = Router(n_workers, problem.affinity)
         self.counter = _FitCounter()
         self.connections: list[Connection] = []
         self.processes = []
         for worker in range(n_workers):
             parent, child = context.Pipe()
-            process = context.Process(target=_worker_main, args=(child, spec, worker), daemon=True)
+            process = context.Process(
+                target=_worker_main, args=(child, recipe, worker), daemon=True
+            )
             process.start()
             self.connections.append(parent)
             self.processes.append(process)
@@ -245,13 +216,14 @@ class ProcessExecutor:
                 process.terminate()
 
 
-_DASK_TARGETS: dict[str, Any] = {}  # per Dask worker process: targets built so far
+_DASK_TARGETS: dict[bytes, Any] = {}  # per Dask worker process: problems built so far
 
 
-def _dask_batch(spec: TargetSpec, worker: int, batch: list[tuple[int, Job]]) -> list:
-    target = _DASK_TARGETS.get(spec.key)
+def _dask_batch(recipe: Any, worker: int, batch: list[tuple[int, Job]]) -> list:
+    key = pickle.dumps(recipe)
+    target = _DASK_TARGETS.get(key)
     if target is None:
-        target = _DASK_TARGETS[spec.key] = spec.build()
+        target = _DASK_TARGETS[key] = recipe.build()
     return [(index, _run(target, job, worker)) for index, job in batch]
 
 
@@ -262,7 +234,7 @@ class DaskExecutor:
     routed to workers by model key like the local executor.
     """
 
-    def __init__(self, spec: TargetSpec, address: str) -> None:
+    def __init__(self, problem: Any, address: str) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -277,9 +249,9 @@ class DaskExecutor:
         if not self.workers:
             raise ConfigError(f"--scheduler {address}: the cluster has no workers")
         self.n_workers = len(self.workers)
-        greedy.compile_now()  # workers on this machine then load it from numba's cache
-        self.spec = spec
-        self.router = Router(self.n_workers)
+        problem.warm_up()  # workers on this machine then load what it prepared
+        self.recipe = problem.recipe()
+        self.router = Router(self.n_workers, problem.affinity)
         self.counter = _FitCounter()
 
     def map(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Outcome]]:
@@ -291,7 +263,7 @@ class DaskExecutor:
         futures = [
             self.client.submit(
                 _dask_batch,
-                self.spec,
+                self.recipe,
                 w,
                 batch,
                 workers=[self.workers[w]],

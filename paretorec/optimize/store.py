@@ -1,18 +1,22 @@
-"""The durable trial log of a run: SQLite in the run directory, mirrored to CSV files.
+"""The trial log of a run: in memory, or durable in SQLite inside a run directory.
 
-Each trial is committed on its own as soon as its evaluation finishes (write-ahead log, so a
-commit is an append), so a killed run loses at most the evaluations still in flight.
+Both stores hold the same records and history rows; the engine reads a store's trials to
+replay a resumed run. The SQLite store commits each trial on its own as soon as its evaluation
+finishes (write-ahead log, so a commit is an append), so a killed run loses at most the
+evaluations still in flight.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from paretorec.errors import DataError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS trials (
@@ -33,17 +37,20 @@ CREATE TABLE IF NOT EXISTS history (
 );
 """
 
+HISTORY_COLUMNS = ("generation", "evaluations", "hypervolume", "front_size", "elapsed_seconds")
+HistoryRow = tuple[int, int, float, int, float]
+
 
 @dataclass(frozen=True)
 class TrialRecord:
-    """One evaluated candidate.
+    """One evaluated point.
 
     Attributes:
         trial: 0-based evaluation order.
         generation: 1-based generation that asked for it.
-        x: The unit vector pymoo proposed (after repair).
-        params: The decoded active parameters.
-        results: ``val_<metric>`` / ``test_<metric>`` values.
+        x: The unit vector the algorithm proposed (after repair).
+        params: The decoded active parameters, with their exact types.
+        results: ``val_<name>`` / ``test_<name>`` values.
         seconds: Wall time of its evaluation.
         cached: Whether an identical point had been evaluated before in the same process.
     """
@@ -56,46 +63,103 @@ class TrialRecord:
     seconds: float
     cached: bool
 
+    def with_results(self, results: dict[str, float], seconds: float = 0.0) -> TrialRecord:
+        """The same trial with more result columns (a later stage), its time added."""
+        return replace(self, results={**self.results, **results}, seconds=self.seconds + seconds)
+
+
+class MemoryStore:
+    """Trials and history of a run kept in this process only."""
+
+    def __init__(self) -> None:
+        self._trials: dict[int, TrialRecord] = {}
+        self._history: dict[int, HistoryRow] = {}
+
+    def trials(self) -> list[TrialRecord]:
+        return [self._trials[t] for t in sorted(self._trials)]
+
+    def record(self, trial: int) -> TrialRecord | None:
+        return self._trials.get(trial)
+
+    def history(self) -> list[HistoryRow]:
+        return [self._history[g] for g in sorted(self._history)]
+
+    def add(self, record: TrialRecord) -> None:
+        self._trials[record.trial] = record
+
+    def update(self, record: TrialRecord) -> None:
+        self._trials[record.trial] = record
+
+    def commit_history(self, row: HistoryRow) -> None:
+        self._history[row[0]] = row
+
+    def close(self) -> None:
+        pass
+
 
 class TrialStore:
-    """Append-only trial and history tables in ``<run>/trials.sqlite``."""
+    """Append-only trial and history tables in an SQLite file.
 
-    FILENAME = "trials.sqlite"
+    Args:
+        path: The SQLite file (created unless ``readonly``).
+        readonly: Open an existing store for reading only.
 
-    def __init__(self, run_dir: Path) -> None:
-        self.path = run_dir / self.FILENAME
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
-        self._db.executescript(SCHEMA)
+    Raises:
+        DataError: the file is not a readable trial store (damaged, or something else).
+    """
+
+    def __init__(self, path: Path, readonly: bool = False) -> None:
+        self.path = Path(path)
+        try:
+            self._empty = False
+            if readonly:  # reading a run never changes its files
+                self._db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+                tables = self._db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'"
+                ).fetchall()
+                self._empty = ("trials",) not in tables  # created, nothing stored yet
+                return
+            self._db = sqlite3.connect(self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a killed process
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise DataError(
+                f"{self.path}: not a readable trial store ({exc}); it was left as it is"
+            ) from None
 
     def close(self) -> None:
         self._db.close()
 
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        if self._empty:
+            return []
+        try:
+            return self._db.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise DataError(f"{self.path}: cannot read the trial store ({exc})") from None
+
     def trials(self) -> list[TrialRecord]:
-        rows = self._db.execute(
+        rows = self._query(
             "SELECT trial, generation, x, params, results, seconds, cached FROM trials "
             "ORDER BY trial"
-        ).fetchall()
-        return [
-            TrialRecord(
-                t, g, tuple(np.frombuffer(x).tolist()), json.loads(p), json.loads(r), s, bool(c)
-            )
-            for t, g, x, p, r, s, c in rows
-        ]
+        )
+        return [_record(row) for row in rows]
 
-    def record(self, trial: int) -> tuple[dict[str, Any], dict[str, float]] | None:
-        """The exact decoded parameters and results of one trial, or None if not stored."""
-        row = self._db.execute(
-            "SELECT params, results FROM trials WHERE trial = ?", (trial,)
-        ).fetchone()
-        return None if row is None else (json.loads(row[0]), json.loads(row[1]))
+    def record(self, trial: int) -> TrialRecord | None:
+        """One trial with its exact decoded parameters and results, or None if not stored."""
+        rows = self._query(
+            "SELECT trial, generation, x, params, results, seconds, cached FROM trials "
+            "WHERE trial = ?",
+            (trial,),
+        )
+        return _record(rows[0]) if rows else None
 
-    def history(self) -> list[tuple[int, int, float, int, float]]:
-        return self._db.execute(
+    def history(self) -> list[HistoryRow]:
+        return self._query(  # type: ignore[return-value]
             "SELECT generation, evaluations, hypervolume, front_size, elapsed FROM history "
             "ORDER BY generation"
-        ).fetchall()
+        )
 
     def add(self, record: TrialRecord) -> None:
         """Commit one trial."""
@@ -113,17 +177,25 @@ class TrialStore:
                 ),
             )
 
-    def update_results(self, trial: int, results: dict[str, float]) -> None:
-        """Replace a trial's result columns (test scores added after the search)."""
+    def update(self, record: TrialRecord) -> None:
+        """Replace a trial's results and time (a stage scored after the search)."""
         with self._db:
             self._db.execute(
-                "UPDATE trials SET results = ? WHERE trial = ?", (json.dumps(results), trial)
+                "UPDATE trials SET results = ?, seconds = ? WHERE trial = ?",
+                (json.dumps(record.results), record.seconds, record.trial),
             )
 
-    def commit_history(self, row: tuple[int, int, float, int, float]) -> None:
+    def commit_history(self, row: HistoryRow) -> None:
         """Write (or rewrite, on resume) a generation's history row."""
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?)", row)
+
+
+def _record(row: tuple) -> TrialRecord:
+    t, g, x, p, r, s, c = row
+    return TrialRecord(
+        t, g, tuple(np.frombuffer(x).tolist()), json.loads(p), json.loads(r), s, bool(c)
+    )
 
 
 def _json_default(value: object) -> object:

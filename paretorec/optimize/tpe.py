@@ -22,8 +22,9 @@ from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 
 from paretorec.errors import ConfigError
+from paretorec.names import MODEL, condition
 from paretorec.optimize.algorithms import ALGORITHMS
-from paretorec.space import Choice, Grid, Int, Real, SearchSpace, condition
+from paretorec.space import Choice, Grid, Int, Real, SearchSpace
 
 
 def _optuna() -> Any:
@@ -40,12 +41,12 @@ def suggest(trial: Any, space: SearchSpace) -> dict[str, Any]:
     """The trial's point as parameter values, define-by-run: a categorical model, its
     parameters only when it is chosen, grids and choices as categoricals."""
     values: dict[str, Any] = dict(space.fixed)
-    model_domain = dict(space.params).get("model")
+    model_domain = dict(space.params).get(MODEL)
     if isinstance(model_domain, Choice):
-        values["model"] = trial.suggest_categorical("model", list(model_domain.values))
-    model = values.get("model")  # None in a space without models (a test problem)
+        values[MODEL] = trial.suggest_categorical(MODEL, list(model_domain.values))
+    model = values.get(MODEL)  # None in a space without models (a test problem)
     for name, dom in space.params:
-        if name == "model" or (model is not None and condition(name) not in (None, model)):
+        if name == MODEL or (model is not None and condition(name) not in (None, model)):
             continue
         if isinstance(dom, Grid | Choice):
             values[name] = trial.suggest_categorical(name, list(dom.values))
@@ -101,6 +102,10 @@ class TPE:
         self.pending = []
 
 
-@ALGORITHMS.register("tpe")
+@ALGORITHMS.register(
+    "tpe",
+    requires={"optuna": "tpe"},
+    description="Optuna's multi-objective TPE (multivariate, grouped), a batch per generation",
+)
 def _tpe(search, space, objectives, initial):
     return TPE(space, search.population, initial)

@@ -1,5 +1,6 @@
-"""Reading runs back: the run view, and stakeholder plots."""
+"""Reading runs for people: figures and the stakeholder report. Nothing here computes a
+result; it renders a ``Result``."""
 
-from paretorec.report.runview import CHOSEN, PLOTS, RunView
+from paretorec.report.plots import figures, hypervolume_figure, pareto_figure, save
 
-__all__ = ["CHOSEN", "PLOTS", "RunView"]
+__all__ = ["figures", "hypervolume_figure", "pareto_figure", "save"]

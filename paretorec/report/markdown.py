@@ -10,11 +10,14 @@ import numpy as np
 import pandas as pd
 
 from paretorec.objectives import column
-from paretorec.report.plots import plot_front
-from paretorec.report.runview import CHOSEN, RunView
+from paretorec.optimize.rundir import CHOSEN, CONFIG, FRONT, HISTORY, META, PLOTS
+from paretorec.report.plots import figures, save
+from paretorec.result import Result
 
 
 def _fmt(value: object) -> str:
+    if value is None or value is pd.NA:
+        return ""
     if isinstance(value, float | np.floating):
         if np.isnan(value):
             return ""
@@ -31,13 +34,14 @@ def _table(frame: pd.DataFrame) -> str:
 
 def write_report(run_dir: str | Path, out_dir: str | Path) -> Path:
     """Copy front.csv, history.csv, chosen.json and plots to ``out_dir`` and write results.md."""
-    view = RunView.load(run_dir)
+    view = Result.load(run_dir)
+    run = Path(run_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("front.csv", "history.csv", "run.json", "config.json"):
-        shutil.copyfile(view.run_dir / name, out / name)
-    plots = plot_front(view, out / "plots")
-    chosen = view.run_dir / CHOSEN
+    for name in (FRONT, HISTORY, META, CONFIG):
+        shutil.copyfile(run / name, out / name)
+    plots = save(figures(view), out / PLOTS)
+    chosen = run / CHOSEN
     meta = view.meta
     data, split, search = meta["dataset"], meta["split"], view.config.search
     sizes = split["sizes"]

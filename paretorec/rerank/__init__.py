@@ -1,7 +1,33 @@
-"""Re-ranking model candidates with weighted objectives."""
+"""Re-ranking model candidates with weighted terms (diversity, novelty, and plug-ins).
 
+A term is one file, a ``Term`` dataclass with declared parameters, plus one registration:
+``@register_term`` on the class (a plug-in module), or a place in ``BUILT_IN`` below.
+Registration order is the order of the terms in the built-in search space.
+"""
+
+from paretorec.rerank.diversity import Diversity
+from paretorec.rerank.novelty import Novelty
 from paretorec.rerank.pool import CandidatePool
-from paretorec.rerank.reranker import Reranked, RerankWeights, rerank
-from paretorec.rerank.similarity import ItemSimilarity
+from paretorec.rerank.reranker import POOL, Reranked, RerankSettings, costliest, rerank
+from paretorec.rerank.term import TERMS, BonusTerm, PickTerm, Term, build_term, register_term
 
-__all__ = ["CandidatePool", "ItemSimilarity", "RerankWeights", "Reranked", "rerank"]
+BUILT_IN = (Diversity, Novelty)
+for _cls in BUILT_IN:
+    register_term(_cls)
+
+__all__ = [
+    "POOL",
+    "TERMS",
+    "BonusTerm",
+    "CandidatePool",
+    "Diversity",
+    "Novelty",
+    "PickTerm",
+    "RerankSettings",
+    "Reranked",
+    "Term",
+    "build_term",
+    "costliest",
+    "register_term",
+    "rerank",
+]

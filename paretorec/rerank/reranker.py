@@ -1,58 +1,99 @@
-"""The weighted re-ranker: relevance, an MMR diversity penalty and a novelty bonus.
+"""The weighted re-ranker: relevance plus the registered terms, picked greedily.
 
 For each user, items are picked greedily from the model's top-``pool`` candidates::
 
-    value(i) = rel(i) + novelty * nov(i) - diversity * max_{j picked} sim(i, j)
+    value(i | picked) = rel(i) + sum over terms t of  weight_t * gain_t(i | picked)
 
-``rel`` is the model score min-max normalised over the user's pool and ``nov`` the item's
-self-information normalised to [0, 1], so the weights are comparable across models. With
-``diversity == 0`` the picks are the k best values. The picks are compiled (``greedy.py``).
-A diversity weight so small that ``value / weight`` would overflow float32 (below about 1e-38)
-re-ranks as weight 0: its penalty is below the resolution of the values anyway.
+``rel`` is the model score min-max normalised over the user's pool, and every term's gain is
+scaled to [0, 1] (or [-1, 0]) so the weights are comparable across models. With no active
+pick-dependent term the picks are the k best values. The picks are compiled (``greedy.py``).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from paretorec import names
 from paretorec.errors import ConfigError
+from paretorec.registry import Param
 from paretorec.rerank import greedy
 from paretorec.rerank.pool import CandidatePool
-from paretorec.rerank.similarity import ItemSimilarity
+from paretorec.rerank.term import TERMS, BonusTerm, PickTerm, Term, build_term
+
+POOL = Param(
+    "pool",
+    50,
+    "candidates per user taken from the model (>= k)",
+    "int",
+    above=0,
+    search={"low": 10, "high": 100},
+)
 
 
 @dataclass(frozen=True)
-class RerankWeights:
-    """The re-ranking decision variables.
+class RerankSettings:
+    """The re-ranking decision variables: the pool size and the terms with their parameters.
 
     Attributes:
         pool: Candidates per user taken from the model, ``pool >= k``.
-        diversity: Weight of the MMR redundancy penalty, ``>= 0``.
-        novelty: Weight of the novelty bonus, ``>= 0``.
+        terms: The terms, each with its weight (0 = off) and parameters.
     """
 
     pool: int = 50
-    diversity: float = 0.0
-    novelty: float = 0.0
+    terms: tuple[Term, ...] = ()
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.pool, int | np.integer) and self.pool > 0):
-            raise ConfigError(f"`rerank.pool > 0` (an integer) must hold, got {self.pool!r}")
-        for name in ("diversity", "novelty"):
-            value = getattr(self, name)
-            if not (value >= 0 and math.isfinite(value)):
-                raise ConfigError(f"`rerank.{name} >= 0` (finite) must hold, got {name}={value!r}")
+        object.__setattr__(self, "pool", POOL.check(self.pool, names.POOL_NAME))
+        seen = [t.name for t in self.terms]
+        if len(set(seen)) != len(seen):
+            raise ConfigError(f"re-rank terms: each term once, got {', '.join(seen)}")
+
+    @classmethod
+    def of(cls, pool: int = 50, **weights: float) -> RerankSettings:
+        """``RerankSettings.of(pool=20, diversity=0.2)``: terms by name with their weights."""
+        return cls(pool, tuple(build_term(name, {"weight": w}) for name, w in weights.items()))
+
+    @classmethod
+    def from_params(cls, pool: int, terms: Mapping[str, Mapping[str, Any]]) -> RerankSettings:
+        """From ``{term: {param: value}}`` (``weight`` for the weight)."""
+        return cls(pool, tuple(build_term(name, params) for name, params in terms.items()))
+
+    def weight(self, term: str) -> float:
+        """The weight of ``term`` (0 when the settings do not have it)."""
+        return next((t.weight for t in self.terms if t.name == term), 0.0)
+
+    def values(self) -> dict[str, Any]:
+        """Flat parameter names and values (``rerank.pool``, ``rerank.<term>[.<param>]``)."""
+        out: dict[str, Any] = {names.POOL_NAME: self.pool}
+        for term in self.terms:
+            for key, value in term.params().items():
+                out[names.term_param(term.name, key)] = value
+        return out
 
     def ops(self, k: int) -> float:
-        """Deterministic operation count of one user's re-rank (normalise, bonus, pick): the
-        cost model of the ``cost`` objective, a sort's ``pool log2 pool`` without diversity and
-        ``k x pool`` with it, whatever the implementation does."""
+        """Deterministic operation count of one user's re-rank: normalise and add the bonuses
+        (``2 x pool``), then either a sort (``pool log2 pool``) or, with a pick-dependent term
+        active, its own count (MMR: ``k x pool`` similarity lookups). The cost model of the
+        ``cost`` objective, whatever the implementation does."""
         pool = float(self.pool)
-        pick = k * pool if self.diversity > 0 else pool * np.log2(max(self.pool, 2))
-        return 2.0 * pool + pick
+        picks = [t.ops(k, self.pool) for t in self.terms if isinstance(t, PickTerm) and t.active]
+        pick = sum(picks) if picks else pool * np.log2(max(self.pool, 2))
+        return 2.0 * pool + pick + sum(t.ops(k, self.pool) for t in self.bonus_terms() if t.active)
+
+    def bonus_terms(self) -> list[BonusTerm]:
+        return [t for t in self.terms if isinstance(t, BonusTerm)]
+
+    def pick_terms(self) -> list[PickTerm]:
+        return [t for t in self.terms if isinstance(t, PickTerm)]
+
+
+def costliest(pool: int, upper: Mapping[str, float]) -> RerankSettings:
+    """The settings with every term at its largest weight (``upper``: term -> weight)."""
+    return RerankSettings.of(pool, **{name: w for name, w in upper.items() if name in TERMS})
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,57 +114,71 @@ class Reranked:
     slots: np.ndarray
 
 
-def rerank(
-    pool: CandidatePool, weights: RerankWeights, k: int, similarity: ItemSimilarity
-) -> Reranked:
-    """Pick each user's top-``k`` list from the first ``weights.pool`` candidates.
+def rerank(pool: CandidatePool, settings: RerankSettings, k: int) -> Reranked:
+    """Pick each user's top-``k`` list from the first ``settings.pool`` candidates.
 
     Args:
         pool: The model's candidates, position-major (built once per fitted model).
-        weights: Pool size and term weights.
+        settings: Pool size and terms.
         k: List length.
-        similarity: Item-item similarity for the diversity penalty (the one ``pool`` was
-            built with).
     """
-    if k > weights.pool:
-        raise ConfigError(f"`rerank.pool >= k` must hold, got pool={weights.pool}, k={k}")
-    if weights.pool > pool.size:
+    if k > settings.pool:
+        raise ConfigError(f"`rerank.pool >= k` must hold, got pool={settings.pool}, k={k}")
+    if settings.pool > pool.size:
         raise ConfigError(
             f"`rerank.pool <= {pool.size}` must hold here (candidates generated), "
-            f"got {weights.pool}"
+            f"got {settings.pool}"
         )
-    if similarity.table.shape[0] != pool.n_profiles:
-        raise ValueError(
-            f"the pool was built with {pool.n_profiles} similarity profiles, this similarity "
-            f"has {similarity.table.shape[0]}: pass the ItemSimilarity the pool was built with"
-        )
-    p = weights.pool
+    p = settings.pool
     lo, span = pool.relevance_range(p)
-    if not weights.diversity or k == 1 or _overflows(weights):
-        slots, values = greedy.plain(
-            pool.scores, lo, span, pool.novelty, float(weights.novelty), p, k, pool.size
-        )
+    bonus_terms = settings.bonus_terms()
+    bonus = pool.bonus_stack(
+        [(t.name, t.data_key()) for t in bonus_terms],
+        lambda t: bonus_terms[t].bonus(pool.reference),
+    )
+    weights = np.array([t.weight for t in bonus_terms], dtype=np.float64)
+    value_args = (pool.scores, lo, span, bonus, weights)
+    active = [t for t in settings.pick_terms() if t.active] if k > 1 else []
+    prepared = [_prepared(pool, t) for t in active]
+    found = None
+    if len(active) == 1:
+        found = active[0].fused(prepared[0], value_args, float(weights.sum()), p, k, pool.size)
+    if found is not None:
+        slots, values = found
+    elif not active:
+        slots, values = greedy.plain(*value_args, p, k, pool.size)
     else:
-        slots, values = greedy.mmr(
-            pool.scores,
-            lo,
-            span,
-            pool.novelty,
-            float(weights.novelty),
-            float(weights.diversity),
-            p,
-            k,
-            pool.profile,
-            pool.profile_rows,
-            similarity.table.ravel(),
-            pool.size,
-        )
+        slots, values = _generic(value_args, active, prepared, p, k, pool.size)
     return Reranked(items=pool.gather(pool.items, slots), values=values, slots=slots)
 
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+def _prepared(pool: CandidatePool, term: PickTerm) -> Any:
+    return pool.memo((term.name, term.data_key()), lambda: term.prepare(pool.items, pool.reference))
 
 
-def _overflows(weights: RerankWeights) -> bool:
-    """Whether ``value / diversity`` can leave float32 (``|value| <= 1 + novelty``)."""
-    return (1.0 + weights.novelty) / weights.diversity > _FLOAT32_MAX
+def _generic(
+    value_args: tuple,
+    terms: Sequence[PickTerm],
+    prepared: Sequence[Any],
+    p: int,
+    k: int,
+    empty_row: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The greedy loop for any number of pick-dependent terms: a compiled pick per step, then
+    each term writes every candidate's new gain (its own compiled pass)."""
+    value = greedy.values(*value_args, p)
+    n = value.shape[1]
+    gains = np.zeros((len(terms), p, n))
+    weights = np.array([t.weight for t in terms], dtype=np.float64)
+    states = [t.start(data, p, n) for t, data in zip(terms, prepared, strict=True)]
+    slots = np.empty((n, k), np.intp)
+    picked = np.empty((n, k), np.float64)
+    top = np.empty(n, np.float64)
+    arg = np.zeros(n, np.intp)
+    for step in range(k):
+        greedy.pick_best(value, gains, weights, top, arg)
+        greedy.record(step, top, arg, picked, slots, empty_row)
+        if step < k - 1:
+            for t, term in enumerate(terms):
+                term.advance(states[t], prepared[t], gains[t], arg)
+    return slots, picked

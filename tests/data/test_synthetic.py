@@ -12,6 +12,7 @@ import pytest
 
 from paretorec.config import DataConfig
 from paretorec.data import load_dataset
+from paretorec.data.popularity import gini_of_counts as gini
 from paretorec.data.synthetic import (
     ITEM_EXPONENT,
     Shape,
@@ -21,7 +22,6 @@ from paretorec.data.synthetic import (
     shape_of,
 )
 from paretorec.errors import ConfigError
-from paretorec.metrics.popularity import gini_of_counts as gini
 
 
 def _tv(a, b) -> float:

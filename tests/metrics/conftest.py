@@ -9,7 +9,7 @@ import pytest
 
 from paretorec.data import holdout_split, load_dataset
 from paretorec.metrics import ListContext
-from paretorec.pipeline import Candidate, Pipeline
+from paretorec.study import Candidate, Pipeline
 
 
 @pytest.fixture(scope="session")

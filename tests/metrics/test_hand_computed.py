@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from paretorec.data.features import ItemSimilarity
 from paretorec.errors import DataWarning
 from paretorec.metrics import ListContext, Reference, Truth, beyond, parse_metric, ranking, rating
-from paretorec.rerank import ItemSimilarity
 
 
 def _truth(rows: list[dict[int, float]], n_items: int = 6, scale=(1.0, 5.0)) -> Truth:
@@ -287,7 +287,7 @@ def test_miscalibration_leaves_out_users_without_genre_history():
 
 
 def test_short_head_holds_80_percent_of_interactions():
-    from paretorec.metrics.popularity import long_tail_mask
+    from paretorec.data.popularity import long_tail_mask
 
     # 50 + 30 = 80 of 100 interactions: the first two items are the short head
     assert long_tail_mask(np.array([50, 30, 10, 5, 5])).tolist() == [False, False, True, True, True]

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paretorec.data.features import ItemSimilarity
 from paretorec.metrics import METRICS, ListContext, Reference, Truth, parse_metric
-from paretorec.rerank import ItemSimilarity
 
 pytestmark = pytest.mark.filterwarnings("ignore::paretorec.errors.DataWarning")
 

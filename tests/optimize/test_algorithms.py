@@ -6,7 +6,6 @@ from pymoo.core.population import Population
 from pymoo.core.problem import Problem
 
 from paretorec.config import SearchConfig
-from paretorec.models import MODELS
 from paretorec.optimize.algorithms import (
     ALGORITHMS,
     ChoiceCrossover,
@@ -15,8 +14,7 @@ from paretorec.optimize.algorithms import (
     variation,
 )
 from paretorec.space import Real, SearchSpace, parse_space
-
-KNOWN = {m: MODELS.get(m) for m in MODELS}
+from paretorec.study import default_space
 
 
 def _unit_problem(n_var: int) -> Problem:
@@ -30,7 +28,7 @@ def test_a_space_of_reals_keeps_pymoos_operators():
 
 
 def test_choice_and_grid_columns_of_the_default_space():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     names = [name for name, _ in space.params]
     expected = {"model", "itemknn.k", "itemknn.shrinkage", "ease.l2"}
     assert [names[j] for j in np.flatnonzero(choice_columns(space))] == [
@@ -40,7 +38,7 @@ def test_choice_and_grid_columns_of_the_default_space():
 
 
 def test_crossover_children_take_a_parents_cell_on_choice_coordinates():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     choices = choice_columns(space)
     rng = np.random.default_rng(0)
     X = space.repair(rng.random((40, space.n_var)))
@@ -58,7 +56,7 @@ def test_crossover_children_take_a_parents_cell_on_choice_coordinates():
 
 
 def test_mutation_redraws_choice_coordinates_uniformly():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     choices = choice_columns(space)
     model = [name for name, _ in space.params].index("model")
     X = np.full((3000, space.n_var), 0.5)  # every point: the middle model
@@ -75,7 +73,7 @@ def test_mutation_redraws_choice_coordinates_uniformly():
 
 
 def test_cmopso_redraws_choices_and_keeps_pymoos_mutation_on_reals():
-    space = parse_space(None, KNOWN)
+    space = parse_space(default_space())
     algorithm = ALGORITHMS.get("cmopso")(SearchConfig(algorithm="cmopso"), space, [], None)
     assert isinstance(algorithm.mutation, ChoiceMutation)
     assert algorithm.mutation.prob.value == 0.5  # CMOPSO's rate

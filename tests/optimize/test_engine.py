@@ -1,23 +1,25 @@
 """The search engine on a recommender study: constraints, anchored hypervolume, stopping rules,
-parallel and distributed evaluation, warm starts, a real kill -9 and resume, re-checking."""
+parallel and distributed evaluation, warm starts, a real kill -9 and resume, the run lock,
+re-checking."""
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import paretorec
+from paretorec import names
 from paretorec.config import ExperimentConfig, from_dict
-from paretorec.optimize import run_search
-from paretorec.optimize.executors import DaskExecutor, ProcessExecutor, Router
-from paretorec.optimize.run import front_vectors
+from paretorec.errors import ConfigError
+from paretorec.optimize.executors import Router
+from paretorec.optimize.rundir import RunDir
 from paretorec.study import Study
+from paretorec.tuning import front_vectors
 from tests.conftest import REPO
 from tests.optimize.test_run import CONFIG, _deterministic
 
@@ -36,7 +38,7 @@ def _config(**changes) -> ExperimentConfig:
 @pytest.fixture(scope="module")
 def serial_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("serial")
-    frame = run_search(Study.prepare(_config(), None), out, progress=False)
+    frame = paretorec.tune(_config(), out).trials
     return out, frame
 
 
@@ -59,7 +61,7 @@ def test_constraints_reach_pymoo_and_filter_the_front(tmp_path):
     assert study.constraints[0].limit == 3000
     best = max(v["ndcg@5"] for v in study.baselines.values())
     assert study.constraints[1].limit == pytest.approx(0.9 * best)
-    run_search(study, tmp_path, progress=False)
+    paretorec.tune(config, tmp_path)
     front = pd.read_csv(tmp_path / "front.csv")
     assert len(front) > 0
     assert (front["val_cost"] <= 3000).all() and (front["val_ndcg@5"] >= 0.9 * best).all()
@@ -75,23 +77,25 @@ def test_constraints_reach_pymoo_and_filter_the_front(tmp_path):
 )
 def test_stopping_rules(tmp_path, search, expected):
     config = _config(search={**CONFIG["search"], "generations": 6, **search})
-    frame = run_search(Study.prepare(config, None), tmp_path, progress=False)
+    result = paretorec.tune(config, tmp_path)
+    frame = result.trials
     history = pd.read_csv(tmp_path / "history.csv")
     if expected is not None:
         assert len(frame) == expected
     else:  # stops right after the first generation without a hypervolume gain
         stale = np.flatnonzero(np.diff(history["hypervolume"]) <= 1e-9)
         assert len(history) == (stale[0] + 2 if len(stale) else 6)
+    assert result.meta["stopped"]  # says which rule stopped it
 
 
 def test_wall_time_budget(tmp_path):
     config = _config(search={**CONFIG["search"], "generations": 50, "max_seconds": 0.01})
-    run_search(Study.prepare(config, None), tmp_path, progress=False)
+    paretorec.tune(config, tmp_path)
     assert len(pd.read_csv(tmp_path / "history.csv")) == 1  # the first generation, then stop
 
 
 def test_router_is_sticky_and_balanced():
-    router = Router(2)
+    router = Router(2, names.model_key)
     a = {"model": "ease", "ease.l2": 10.0, "rerank.pool": 5}
     b = {"model": "ease", "ease.l2": 100.0, "rerank.pool": 5}
     assert router.worker(a) == 0 and router.worker(b) == 1
@@ -100,10 +104,7 @@ def test_router_is_sticky_and_balanced():
 
 def test_worker_processes_give_identical_results(serial_run, tmp_path):
     _, serial = serial_run
-    study = Study.prepare(_config(), None)
-    parallel = run_search(
-        study, tmp_path, progress=False, executor=ProcessExecutor(study.spec(), 2)
-    )
+    parallel = paretorec.tune(_config(), tmp_path, workers=2).trials
     pd.testing.assert_frame_equal(_deterministic(parallel), _deterministic(serial))
     meta = json.loads((tmp_path / "run.json").read_text())
     assert meta["workers"] == 2 and meta["fits"] > 0
@@ -115,9 +116,7 @@ def test_dask_cluster_gives_identical_results(serial_run, tmp_path):
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
-        study = Study.prepare(_config(), None)
-        executor = DaskExecutor(study.spec(), cluster.scheduler_address)
-        frame = run_search(study, tmp_path, progress=False, executor=executor)
+        frame = paretorec.tune(_config(), tmp_path, scheduler=cluster.scheduler_address).trials
     pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial))
 
 
@@ -125,7 +124,7 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(serial_run, tmp_p
     out, _ = serial_run
     study = Study.prepare(_config(), None)
     front_x = front_vectors(out, study.space)
-    run_search(study, tmp_path, progress=False, warm_start=front_x)
+    paretorec.tune(_config(), tmp_path, warm_start=out)
     with sqlite3.connect(tmp_path / "trials.sqlite") as db:
         first = [
             np.frombuffer(x)
@@ -140,11 +139,10 @@ def test_warm_start_puts_the_old_front_in_the_first_generation(serial_run, tmp_p
 
 
 def test_check_on_new_data(serial_run, tmp_path, capsys):
-    from paretorec.report.check import check_run
-    from paretorec.report.selection import choose
+    from paretorec.dynamic import check_run
 
     out, _ = serial_run
-    choose(out, "knee")
+    paretorec.Result.load(out).select("knee").export(out / "chosen.json")
     new = tmp_path / "new.toml"
     new.write_text('[data]\ndataset = "synthetic"\n[data.synthetic]\nseed = 99\n')
     result = check_run(out, new)
@@ -154,47 +152,69 @@ def test_check_on_new_data(serial_run, tmp_path, capsys):
     assert isinstance(report["chosen_non_dominated"], bool) and report["moved_normalised"] >= 0
 
 
-def test_kill_dash_9_then_resume_loses_and_repeats_nothing(tmp_path, serial_run):
+KILL_AFTER = """
+import os, signal, sys
+from paretorec.optimize import store
+
+n, add = int(sys.argv[1]), store.TrialStore.add
+
+def add_then_die(self, record):  # the test hook: SIGKILL right after the n-th commit
+    add(self, record)
+    if record.trial + 1 == n:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store.TrialStore.add = add_then_die
+from paretorec.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.parametrize("kill_after", [10, 17])
+def test_kill_dash_9_then_resume_loses_and_repeats_nothing(tmp_path, serial_run, kill_after):
     _, serial = serial_run
     config = tmp_path / "cfg.json"
     config.write_text(json.dumps(_config().to_dict()))
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "paretorec", "tune", str(config), "--out", str(out), "--quiet"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 120
-    stored = 0
-    while time.time() < deadline and proc.poll() is None:  # kill mid-run, between commits
-        if (out / "trials.sqlite").exists():
-            try:
-                with sqlite3.connect(out / "trials.sqlite", timeout=1) as db:
-                    stored = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-            except sqlite3.OperationalError:
-                stored = 0
-            if stored >= 10:
-                break
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    args = ["tune", str(config), "--out", str(out), "--quiet"]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER, str(kill_after), *args], env=env, capture_output=True
+    )
+    assert killed.returncode == -9, killed.stderr  # died by SIGKILL, not by an error
     with sqlite3.connect(out / "trials.sqlite") as db:
         kept = db.execute("SELECT COUNT(*) FROM trials").fetchone()[0]
-    assert 10 <= kept < len(serial)
-    resumed = subprocess.run([*cmd, "--resume"], env=env, capture_output=True, text=True)
+    assert kept == kill_after
+    resumed = subprocess.run(
+        [sys.executable, "-m", "paretorec", *args, "--resume"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert resumed.returncode == 0, resumed.stderr
     meta = json.loads((out / "run.json").read_text())
     assert meta["evaluated_in_this_session"] == len(serial) - kept  # nothing repeated
     frame = pd.read_csv(out / "trials.csv")
-    pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial))
+    pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial), check_dtype=False)
     front = pd.read_csv(out / "front.csv")
     serial_front = pd.read_csv(serial_run[0] / "front.csv")
     assert front["trial"].tolist() == serial_front["trial"].tolist()
 
 
+def test_a_busy_run_directory_stops_a_second_run_with_one_line(tmp_path):
+    held = RunDir(tmp_path)
+    with held.locked():  # as a running `tune` holds it
+        with pytest.raises(
+            ConfigError, match=rf"in use by a running paretorec \(pid {os.getpid()}"
+        ):
+            paretorec.tune(_config(), tmp_path)
+        assert not (tmp_path / "trials.sqlite").exists()  # nothing of the second run written
+    paretorec.tune(_config(search__generations=1), tmp_path)  # free again once released
+
+
 def test_resume_after_a_wall_time_stop_keeps_every_trial(tmp_path):
     config = _config(search={**CONFIG["search"], "generations": 50, "max_seconds": 0.01})
-    first = run_search(Study.prepare(config, None), tmp_path, progress=False)
-    again = run_search(Study.prepare(config, None), tmp_path, resume=True, progress=False)
+    first = paretorec.tune(config, tmp_path).trials
+    again = paretorec.tune(config, tmp_path, resume=True).trials
     assert len(again) == len(first) > 0
     assert len(pd.read_csv(tmp_path / "trials.csv")) == len(first)
     meta = json.loads((tmp_path / "run.json").read_text())
@@ -202,18 +222,27 @@ def test_resume_after_a_wall_time_stop_keeps_every_trial(tmp_path):
 
 
 def test_a_user_error_in_a_worker_is_raised_as_itself():
-    from paretorec.errors import ConfigError
-    from paretorec.optimize.executors import TargetSpec
+    from paretorec.optimize.executors import ProcessExecutor
+    from paretorec.study import StudyRecipe
 
-    bad = TargetSpec("study", {"search": {"population": 0}}, None)
+    class Broken:  # a problem whose workers cannot rebuild it (here: a bad config)
+        def warm_up(self):
+            pass
+
+        def recipe(self):
+            return StudyRecipe({"search": {"population": 0}}, None)
+
+        def affinity(self, values):
+            return ()
+
     with pytest.raises(ConfigError, match="population > 0"):
-        ProcessExecutor(bad, 1)
+        ProcessExecutor(Broken(), 1)
 
 
 def test_the_baselines_start_the_search_even_with_a_large_warm_start(tmp_path):
     study = Study.prepare(_config(), None)
     big = np.random.default_rng(0).random((20, study.space.n_var))  # more than a population
-    run_search(study, tmp_path, progress=False, warm_start=big)
+    paretorec.tune(_config(), tmp_path, warm_start=big)
     first = pd.read_csv(tmp_path / "trials.csv").query("generation == 1")
     baselines = [study.space.decode(x) for x in study.baseline_points()]
     assert first["model"].head(len(baselines)).tolist() == [b["model"] for b in baselines]
@@ -221,10 +250,9 @@ def test_the_baselines_start_the_search_even_with_a_large_warm_start(tmp_path):
 
 
 def test_the_plot_marks_the_feasible_front(tmp_path):
-    from paretorec.report import RunView
-    from paretorec.report.plots import plot_front
+    from paretorec.report import figures, save
 
-    run_search(Study.prepare(_config(constraints=["cost <= 3000"]), None), tmp_path, progress=False)
-    view = RunView.load(tmp_path)
+    paretorec.tune(_config(constraints=["cost <= 3000"]), tmp_path)
+    view = paretorec.Result.load(tmp_path)
     assert (view.front["val_cost"] <= 3000).all()
-    assert all(p.stat().st_size > 5000 for p in plot_front(view))
+    assert all(p.stat().st_size > 5000 for p in save(figures(view), tmp_path / "plots"))

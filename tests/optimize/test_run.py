@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import paretorec
 from paretorec.config import ExperimentConfig, from_dict
 from paretorec.errors import ConfigError
-from paretorec.optimize import run_search
 from paretorec.study import Study
 
 CONFIG = {
@@ -41,16 +41,20 @@ def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_same_seed_gives_identical_objective_columns(tmp_path):
-    a = run_search(Study.prepare(_config(), None), tmp_path / "a", progress=False)
-    b = run_search(Study.prepare(_config(), None), tmp_path / "b", progress=False)
+    a = paretorec.tune(_config(), tmp_path / "a").trials
+    b = paretorec.tune(_config()).trials  # in memory: the same trials
     assert len(a) == 24
     pd.testing.assert_frame_equal(_deterministic(a), _deterministic(b))
-    c = run_search(Study.prepare(_config(seed=12), None), tmp_path / "c", progress=False)
+    c = paretorec.tune(_config(seed=12)).trials
     assert not _deterministic(a).equals(_deterministic(c))
+    on_disk = pd.read_csv(tmp_path / "a" / "trials.csv")
+    assert np.array_equal(
+        on_disk["val_ndcg@5"].to_numpy(), a["val_ndcg@5"].to_numpy()
+    )  # the mirror holds what the run returned
 
 
 def test_run_directory_contents(tmp_path):
-    run_search(Study.prepare(_config(), None), tmp_path, progress=False)
+    paretorec.tune(_config(), tmp_path)
     trials = pd.read_csv(tmp_path / "trials.csv")
     front = pd.read_csv(tmp_path / "front.csv")
     history = pd.read_csv(tmp_path / "history.csv")
@@ -75,20 +79,21 @@ def test_resume_repeats_nothing_and_ends_identically(tmp_path, monkeypatch, algo
     # the swarm, which takes a few generations) from one generation to the next, tpe
     # Optuna's trial history: the replayed generations must rebuild them exactly
     config = _config(algorithm=algorithm, generations=generations)
-    full = run_search(Study.prepare(config, None), tmp_path / "full", progress=False)
+    full = paretorec.tune(config, tmp_path / "full").trials
     partial = tmp_path / "partial"
-    run_search(Study.prepare(config, None), partial, progress=False)
+    paretorec.tune(config, partial)
     with sqlite3.connect(partial / "trials.sqlite") as db:  # as if killed in the last generation
         db.execute("DELETE FROM trials WHERE generation = ?", (generations,))
         db.execute("DELETE FROM history WHERE generation = ?", (generations,))
-    study = Study.prepare(config, None)
     calls = []
-    original = study.evaluate
+    original = Study.evaluate
     monkeypatch.setattr(
-        study, "evaluate", lambda values, *stages: calls.append(values) or original(values, *stages)
+        Study,
+        "evaluate",
+        lambda self, values, *stages: calls.append(values) or original(self, values, *stages),
     )
-    resumed = run_search(study, partial, resume=True, progress=False)
-    assert len(calls) == 8  # only generation 3 was evaluated again
+    resumed = paretorec.tune(config, partial, resume=True).trials
+    assert len(calls) == 8  # only the last generation was evaluated again
     pd.testing.assert_frame_equal(_deterministic(resumed), _deterministic(full))
     assert (
         pd.read_csv(partial / "front.csv")["trial"].tolist()
@@ -97,16 +102,33 @@ def test_resume_repeats_nothing_and_ends_identically(tmp_path, monkeypatch, algo
 
 
 def test_refuses_to_overwrite_or_resume_a_different_config(tmp_path):
-    run_search(Study.prepare(_config(generations=1), None), tmp_path, progress=False)
-    with pytest.raises(ConfigError, match="already holds a run; pass --resume"):
-        run_search(Study.prepare(_config(generations=1), None), tmp_path, progress=False)
+    paretorec.tune(_config(generations=1), tmp_path)
+    with pytest.raises(ConfigError, match=r"already holds a run \(8 trials\); resume it"):
+        paretorec.tune(_config(generations=1), tmp_path)
     with pytest.raises(ConfigError, match="needs the config the run was started with"):
-        run_search(
-            Study.prepare(_config(generations=2, seed=5), None),
-            tmp_path,
-            resume=True,
-            progress=False,
-        )
+        paretorec.tune(_config(generations=2, seed=5), tmp_path, resume=True)
+
+
+def test_a_run_that_stored_nothing_can_start_again_without_resume(tmp_path):
+    # a first start that failed before evaluating anything (here: its store is empty and its
+    # config.json is another run's) does not block the directory
+    (tmp_path / "config.json").write_text('{"name": "an earlier attempt"}')
+    sqlite3.connect(tmp_path / "trials.sqlite").close()
+    result = paretorec.tune(_config(generations=1), tmp_path)
+    assert len(result.records) == 8
+    assert paretorec.Result.load(tmp_path).config == _config(generations=1)
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path):
+    first = paretorec.tune(_config(generations=1), tmp_path)
+    meta = (tmp_path / "run.json").read_text()
+    again = paretorec.tune(_config(generations=1), tmp_path, resume=True)
+    pd.testing.assert_frame_equal(_deterministic(first.trials), _deterministic(again.trials))
+    import json
+
+    before, after = json.loads(meta), json.loads((tmp_path / "run.json").read_text())
+    assert after["evaluated_in_this_session"] == 0
+    assert after["fits"] == before["fits"]  # counted over sessions, not reset
 
 
 def test_weight_only_changes_never_refit(tmp_path):

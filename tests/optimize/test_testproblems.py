@@ -10,9 +10,9 @@ from pymoo.indicators.igd import IGD
 from pymoo.optimize import minimize
 
 from paretorec.config import SearchConfig
-from paretorec.optimize import run_search
-from paretorec.optimize.testproblems import TestProblemTarget
-from paretorec.select.pareto import front_mask
+from paretorec.objectives import front_mask
+from paretorec.optimize.testproblems import TestProblem
+from tests.optimize.helpers import objectives, run_problem
 
 POP, GENS = 40, 30
 
@@ -25,10 +25,9 @@ def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
     ratios = []
     for seed in (1, 2, 3):
         search = SearchConfig(algorithm=algorithm, population=POP, generations=GENS, seed=seed)
-        target = TestProblemTarget(problem, search, n_obj=n_obj)
-        frame = run_search(target, tmp_path / f"{algorithm}-{seed}", progress=False)
-        assert len(frame) == POP * GENS
-        F = frame[target.objective_columns()].to_numpy()
+        target = TestProblem(problem, n_obj=n_obj)
+        F = objectives(target, run_problem(target, search))
+        assert len(F) == POP * GENS
         front = target.problem.pareto_front()
         ours = IGD(front)(F[front_mask(F)])
         pymoo_algorithm = {
@@ -41,42 +40,17 @@ def test_igd_within_10_percent_of_pymoo(tmp_path, problem, n_obj, algorithm):
     assert np.median(ratios) <= 1.10, ratios
 
 
-def test_every_algorithm_runs_through_the_engine(tmp_path):
-    for name in (
-        "nsga2",
-        "smsemoa",
-        "nsga3",
-        "mopso",
-        "cmopso",
-        "tpe",
-        "random",
-        "sobol",
-        "lhs",
-        "weighted",
-    ):
-        search = SearchConfig(algorithm=name, population=12, generations=4, seed=0)
-        target = TestProblemTarget("zdt1", search)
-        a = run_search(target, tmp_path / f"{name}-a", progress=False)
-        b = run_search(target, tmp_path / f"{name}-b", progress=False)
-        assert len(a) == 48
-        cols = target.objective_columns()
-        assert np.array_equal(a[cols].to_numpy(), b[cols].to_numpy()), name  # seeded
-
-
 def test_cmopso_is_reproducible_where_pymoos_is_not(tmp_path):
     # pymoo 0.6.2's CMOPSO truncates its elites with an unseeded generator; the engine's
     # passes the algorithm's random state, so the same seed gives the same run.
     runs = []
-    for name in ("a", "b"):
+    for _ in range(2):
         search = SearchConfig(algorithm="cmopso", population=20, generations=30, seed=3)
-        target = TestProblemTarget("zdt1", search)
-        frame = run_search(target, tmp_path / name, progress=False)
-        runs.append(frame[target.objective_columns()].to_numpy())
+        target = TestProblem("zdt1")
+        runs.append(objectives(target, run_problem(target, search)))
     assert np.array_equal(*runs)
     theirs = [
-        minimize(
-            TestProblemTarget("zdt1", search).problem, CMOPSO(pop_size=20), ("n_gen", 30), seed=3
-        ).F
+        minimize(TestProblem("zdt1").problem, CMOPSO(pop_size=20), ("n_gen", 30), seed=3).F
         for _ in range(2)
     ]
     assert theirs[0].shape != theirs[1].shape or not np.array_equal(*theirs)
@@ -112,8 +86,8 @@ def test_the_engine_asks_for_exactly_the_points_pymoo_asks_for(tmp_path, algorit
     import sqlite3
 
     search = SearchConfig(algorithm=algorithm, population=20, generations=8, seed=4)
-    target = TestProblemTarget("zdt1", search)
-    run_search(target, tmp_path, progress=False)
+    target = TestProblem("zdt1")
+    run_problem(target, search, tmp_path)
     with sqlite3.connect(tmp_path / "trials.sqlite") as db:
         ours = np.array(
             [np.frombuffer(x) for (x,) in db.execute("SELECT x FROM trials ORDER BY trial")]
@@ -129,9 +103,8 @@ def test_the_engine_asks_for_exactly_the_points_pymoo_asks_for(tmp_path, algorit
 
 def test_igd_of_the_archives_matches(tmp_path):
     search = SearchConfig(algorithm="nsga2", population=POP, generations=GENS, seed=1)
-    target = TestProblemTarget("zdt1", search)
-    frame = run_search(target, tmp_path, progress=False)
-    F = frame[target.objective_columns()].to_numpy()
+    target = TestProblem("zdt1")
+    F = objectives(target, run_problem(target, search))
     recording = _Recording(target.problem)
     minimize(recording.wrap(), NSGA2(pop_size=POP), ("n_gen", GENS), seed=1)
     theirs = np.vstack(recording.F)

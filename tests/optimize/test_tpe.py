@@ -1,20 +1,22 @@
 """``tpe``: Optuna's sampler behind the engine. The oracle is Optuna itself, driven directly."""
 
-import builtins
 import json
+import sys
 
 import numpy as np
 import optuna
 import pytest
 
+import paretorec
 from paretorec.config import ExperimentConfig, SearchConfig, from_dict
 from paretorec.errors import ConfigError
-from paretorec.optimize import run_search
-from paretorec.optimize.executors import ProcessExecutor
-from paretorec.optimize.testproblems import TestProblemTarget
+from paretorec.objectives import column
+from paretorec.optimize.testproblems import TestProblem
 from paretorec.optimize.tpe import TPE, suggest
 from paretorec.space import Choice
 from paretorec.study import Study
+from tests.optimize.helpers import frame as outcome_frame
+from tests.optimize.helpers import run_problem
 from tests.optimize.test_engine import _config as engine_config
 from tests.optimize.test_run import CONFIG, _config
 
@@ -23,8 +25,8 @@ from tests.optimize.test_run import CONFIG, _config
 @pytest.mark.parametrize("batch", [1, 10])
 def test_the_engine_asks_for_exactly_the_points_optuna_asks_for(tmp_path, batch):
     search = SearchConfig(algorithm="tpe", population=batch, generations=40 // batch, seed=4)
-    target = TestProblemTarget("zdt1", search, n_var=4)
-    frame = run_search(target, tmp_path, progress=False)
+    target = TestProblem("zdt1", n_var=4)
+    frame = outcome_frame(target, run_problem(target, search))
     names = [f"x{i}" for i in range(4)]
     ours = frame.sort_values("trial")[names].to_numpy()
 
@@ -50,13 +52,12 @@ def test_on_a_conditional_space_the_engine_asks_what_optuna_asks(tmp_path):
     raw["space"]["itemknn.shrinkage"] = {"low": 1.0, "high": 100.0, "log": True}
     raw["search"] = {**raw["search"], "algorithm": "tpe", "generations": 5}
     raw["constraints"] = ["ndcg@5 >= 0.9*best_baseline", "cost <= 150"]
-    study = Study.prepare(from_dict(ExperimentConfig, raw), None)
-    frame = run_search(
-        study, tmp_path, progress=False, executor=ProcessExecutor(study.spec(), 2)
-    ).sort_values("trial")
+    config = from_dict(ExperimentConfig, raw)
+    frame = paretorec.tune(config, workers=2).trials.sort_values("trial")
 
+    study = Study.prepare(config, None)
     space = study.space
-    columns = study.objective_columns()
+    columns = [column("validation", o.name) for o in study.objectives]
     sampler = optuna.samplers.TPESampler(seed=11, multivariate=True, group=True, constant_liar=True)
     direct = optuna.create_study(directions=["minimize"] * len(columns), sampler=sampler)
     for x in study.baseline_points():
@@ -68,9 +69,9 @@ def test_on_a_conditional_space_the_engine_asks_what_optuna_asks(tmp_path):
         points = [space.decode(space.encode(suggest(t, space))) for t in trials]  # as run
         for trial, values in zip(trials, points, strict=True):
             results, _ = study.evaluate(values, ("validation",))
-            pairs = zip(study.constraints, study.constraint_columns(), strict=True)
-            for j, (constraint, col) in enumerate(pairs):
-                trial.set_constraint(f"g{j}", float(constraint.violation(results[col])))
+            for j, constraint in enumerate(study.constraints):
+                value = results[column("validation", constraint.name)]
+                trial.set_constraint(f"g{j}", float(constraint.violation(value)))
             direct.tell(trial, [s * results[c] for s, c in zip(signs, columns, strict=True)])
         asked.extend(points)
     assert len(frame) == len(asked) == 40
@@ -104,7 +105,7 @@ def test_suggest_asks_only_the_chosen_models_parameters_on_their_domains():
 def test_tpe_starts_from_the_baselines(tmp_path):
     # resuming is tested with the other algorithms (test_run.py)
     study = Study.prepare(_config(algorithm="tpe", generations=1), None)
-    frame = run_search(study, tmp_path, progress=False)
+    frame = paretorec.tune(study.config).trials
     first = frame.sort_values("trial").head(len(study.baseline_points()))
     assert set(first["model"]) == set(study.space.models())  # each model at its defaults
     assert (first["rerank.diversity"] == 0).all() and (first["rerank.novelty"] == 0).all()
@@ -119,7 +120,7 @@ def test_constraints_reach_optunas_sampler(tmp_path, monkeypatch):
     config = engine_config(
         constraints=["cost <= 3000"], search={**CONFIG["search"], "algorithm": "tpe"}
     )
-    frame = run_search(Study.prepare(config, None), tmp_path, progress=False)
+    frame = paretorec.tune(config).trials
     (algorithm,) = made
     told = [t.constraints["g0"] for t in algorithm.study.trials]
     assert len(told) == len(frame) == 24
@@ -127,16 +128,10 @@ def test_constraints_reach_optunas_sampler(tmp_path, monkeypatch):
 
 
 def test_without_optuna_the_error_says_what_to_install(tmp_path, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_optuna(name, *args, **kwargs):
-        if name == "optuna":
-            raise ImportError("No module named 'optuna'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_optuna)
-    search = SearchConfig(algorithm="tpe", population=4, generations=1, seed=0)
-    target = TestProblemTarget("zdt1", search)
+    monkeypatch.setitem(sys.modules, "optuna", None)  # `import optuna` now fails
     with pytest.raises(ConfigError, match=r"pip install 'paretorec\[tpe\]'"):
-        run_search(target, tmp_path, progress=False)
-    assert not list(tmp_path.iterdir())  # no run left behind to block the next attempt
+        paretorec.tune(_config(algorithm="tpe"), tmp_path / "run")
+    assert not list(tmp_path.iterdir())  # checked before the run directory is touched
+    search = SearchConfig(algorithm="tpe", population=4, generations=1, seed=0)
+    with pytest.raises(ConfigError, match=r"pip install 'paretorec\[tpe\]'"):
+        run_problem(TestProblem("zdt1"), search)  # the engine alone says the same

@@ -3,16 +3,36 @@ import pytest
 from pymoo.mcdm.high_tradeoff import HighTradeoffPoints
 
 from paretorec.errors import ConfigError
-from paretorec.objectives import make_objective, to_min
-from paretorec.select.pareto import front_mask, hypervolume
-from paretorec.select.selectors import SELECTORS, constraint, knee, utopia, weighted
+from paretorec.objectives import front_mask, hypervolume, make_objective, to_min
+from paretorec.select import SELECTORS, FrontView, build_selector
 
-OBJS = [make_objective("ndcg@10"), make_objective("cost", anchor_worst=100.0)]
+OBJS = (make_objective("ndcg@10"), make_objective("cost", anchor_worst=100.0))
 
 
 def _front(natural):
     natural = np.asarray(natural, dtype=float)
     return to_min(OBJS, natural), natural
+
+
+def _view(F, natural=None):
+    return FrontView(F, F if natural is None else natural, OBJS)
+
+
+def knee(F, objectives):
+    return build_selector("knee").pick(_view(F))
+
+
+def utopia(F, objectives, weights=None):
+    return build_selector("utopia", weights=weights).pick(_view(F))
+
+
+def weighted(F, objectives, weights):
+    return build_selector("weights", weights=weights).pick(_view(F))
+
+
+def constraint(F, objectives, natural, minimums=(), maximums=(), then="knee"):
+    selector = build_selector("constraint", minimums=minimums, maximums=maximums, then=then)
+    return selector.pick(_view(F, natural))
 
 
 def test_knee_of_an_obvious_elbow():
@@ -56,6 +76,17 @@ def test_constraint_then_extreme():
         constraint(F, OBJS, natural, minimums=["recall@10=0.5"])
     with pytest.raises(ConfigError, match="FACTOR\\*best"):
         constraint(F, OBJS, natural, minimums=["ndcg@10>0.5"])
+    s = constraint(F, OBJS, natural, maximums=["cost=50"], then="utopia")  # any selector
+    assert s.index in (0, 1, 2) and "closest to the utopia point" in s.reason
+    with pytest.raises(ConfigError, match="--then must be a selector"):
+        constraint(F, OBJS, natural, maximums=["cost=50"], then="best")
+
+
+def test_selector_parameters_are_checked():
+    with pytest.raises(ConfigError, match="selector `knee` has no parameter `weights`"):
+        build_selector("knee", weights=[1.0, 1.0])
+    with pytest.raises(ConfigError, match="each a finite number"):
+        build_selector("utopia", weights=[float("nan"), 1.0])
 
 
 def test_selectors_are_registered_by_name():

@@ -1,5 +1,7 @@
-"""Item-item similarity stored compactly: items that share a feature profile share a row.
+"""Item features as models, re-rank terms and metrics read them: item-item similarity and genre
+profiles (Steck 2018's ``p(g|i)``: each item spreads a unit of weight evenly over its genres).
 
+Item-item similarity is stored compactly: items that share a feature profile share a row.
 MovieLens genres give a few hundred distinct genre combinations for thousands of items, so a
 ``(profiles, profiles)`` table replaces an ``(items, items)`` matrix and every lookup is a gather.
 """
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from paretorec.data.interactions import Dataset
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,3 +49,38 @@ class ItemSimilarity:
         """``(n, k, k)`` similarities within each row of ``items`` (``(n, k)``, no ``-1``)."""
         p = self.profile[items]
         return self.table[p[:, :, None], p[:, None, :]]
+
+
+def genre_similarity(dataset: Dataset) -> ItemSimilarity:
+    """Cosine similarity of the dataset's item features (genres); without features every item
+    is equally dissimilar to every other (one all-zero profile)."""
+    features = dataset.item_features
+    if features is None:
+        return ItemSimilarity(np.zeros(dataset.n_items, np.int32), np.zeros((1, 1), np.float32))
+    return ItemSimilarity.cosine(features.matrix)
+
+
+def genre_weights(features: sp.csr_matrix | np.ndarray) -> np.ndarray:
+    """``(n_items, n_genres)`` each item's genre flags scaled to sum to 1 (0 rows stay 0)."""
+    dense = np.asarray(features.toarray() if sp.issparse(features) else features, np.float64)
+    dense = (dense > 0).astype(np.float64)
+    total = dense.sum(axis=1, keepdims=True)
+    return np.divide(dense, total, out=np.zeros_like(dense), where=total > 0)
+
+
+def user_genres(history: sp.csr_matrix, weights: np.ndarray) -> np.ndarray:
+    """``(n, n_genres)`` each user's genre distribution ``p(g|u)`` (NaN rows without genres).
+
+    Args:
+        history: ``(n, n_items)`` binary CSR of the users' training items.
+        weights: ``(n_items, n_genres)`` from ``genre_weights``.
+    """
+    mass = np.asarray(history @ weights)
+    return normalise_rows(mass)
+
+
+def normalise_rows(mass: np.ndarray) -> np.ndarray:
+    """Rows scaled to sum to 1; NaN rows where the sum is 0."""
+    total = mass.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, mass / total, np.nan)

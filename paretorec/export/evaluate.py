@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from paretorec.errors import ConfigError
-from paretorec.export import OperatingPoint, load_point, point_pipeline
+from paretorec.export.point import OperatingPoint, load_point
+from paretorec.export.recommender import point_pipeline
 from paretorec.metrics import METRICS, ListContext, MetricRef, parse_metric
 from paretorec.metrics.segments import segment_metrics
 from paretorec.metrics.stats import bootstrap, compare

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import paretorec.pipeline as pipeline_module
+import paretorec.study.pipeline as pipeline_module
 from paretorec.metrics import parse_metric
-from paretorec.pipeline import Candidate, Pipeline
+from paretorec.study import Candidate, Pipeline
 
 POINT = {"model": "itemknn", "itemknn.k": 20, "rerank.pool": 30, "rerank.diversity": 0.4}
 

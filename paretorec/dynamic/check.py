@@ -19,12 +19,10 @@ import numpy as np
 
 from paretorec.config import DataConfig, load_config
 from paretorec.errors import ConfigError, DataError
-from paretorec.objectives import normalise, to_min
-from paretorec.report.runview import RunView
-from paretorec.select.pareto import front_mask
+from paretorec.objectives import column, front_mask, normalise, to_min
+from paretorec.optimize.rundir import CHECK, atomic_write
+from paretorec.result import Result
 from paretorec.study import Study
-
-CHECK = "check.json"
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class CheckResult:
     report: dict[str, Any]
 
 
-def new_data_config(run: RunView, source: str | Path) -> DataConfig:
+def new_data_config(run: Result, source: str | Path) -> DataConfig:
     """The new data: an experiment config's ``[data]`` (``.toml`` / ``.json``) or a CSV /
     Parquet file read with the run's column mapping and cleaning."""
     path = Path(source)
@@ -56,23 +54,21 @@ def check_run(
     run_dir: str | Path, source: str | Path, data_dir: str | os.PathLike[str] | None = None
 ) -> CheckResult:
     """Re-score the run's front and chosen point on new data and compare."""
-    run = RunView.load(run_dir)
-    chosen = run.chosen_trial()
-    if chosen is None:
+    run = Result.load(run_dir)
+    selection = run.chosen()
+    if selection is None:
         raise DataError(f"{run_dir}: no chosen point yet; run `paretorec select {run_dir}` first")
+    chosen = selection.trial
     config = dataclasses.replace(run.config, data=new_data_config(run, source))
     study = Study.prepare(config, data_dir)
-    front = run.front.reset_index(drop=True)
-    trials = [int(t) for t in front["trial"]]
+    trials = [r.trial for r in run.front_records]
     if chosen not in trials:
         trials.append(chosen)
-    old_cols = run.columns("validation")
-    old = {
-        int(row["trial"]): row for _, row in run.trials.iterrows() if int(row["trial"]) in trials
-    }
-    rescored = [study.evaluate(run.params(t), ("validation",))[0] for t in trials]
-    new_values = np.array([[r[c] for c in study.objective_columns()] for r in rescored])
-    old_values = np.array([[float(old[t][c]) for c in old_cols] for t in trials])
+    cols = [column("validation", o.name) for o in study.objectives]
+    old_cols = [column("validation", o.name) for o in run.objectives]
+    rescored = [study.evaluate(run.record(t).params, ("validation",))[0] for t in trials]
+    new_values = np.array([[r[c] for c in cols] for r in rescored])
+    old_values = np.array([[run.record(t).results[c] for c in old_cols] for t in trials])
     F_new = to_min(study.objectives, new_values)
     on_front = front_mask(F_new)
     c = trials.index(chosen)
@@ -117,11 +113,11 @@ def check_run(
                 "trial": t,
                 "non_dominated": bool(on_front[i]),
                 "old": dict(zip(old_cols, old_values[i].tolist(), strict=True)),
-                "new": dict(zip(study.objective_columns(), new_values[i].tolist(), strict=True)),
+                "new": dict(zip(cols, new_values[i].tolist(), strict=True)),
             }
             for i, t in enumerate(trials)
         ],
     }
-    (Path(run_dir) / CHECK).write_text(json.dumps(report, indent=2) + "\n")
+    atomic_write(Path(run_dir) / CHECK, json.dumps(report, indent=2) + "\n")
     lines.append(f"wrote {Path(run_dir) / CHECK}")
     return CheckResult(lines, report)

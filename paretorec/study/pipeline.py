@@ -1,4 +1,4 @@
-"""From a candidate (model + re-rank weights) to recommendation lists and metric values.
+"""From a candidate (model + re-rank settings) to recommendation lists and metric values.
 
 One Pipeline serves one dataset. Its stages are ``validation`` (fit on train, score on
 validation), ``test`` (fit on train + validation, score on test) and ``all`` (fit on everything,
@@ -10,26 +10,25 @@ candidate, operation counts per pool size).
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 import warnings
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from paretorec.data import Dataset, Split
+from paretorec.data.features import ItemSimilarity, genre_similarity
+from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError, DataWarning
-from paretorec.metrics import Judged, ListContext, MetricRef, Reference, Truth
-from paretorec.models import MODELS, FitData, Model, build_model
-from paretorec.models.base import generate_candidates
-from paretorec.rerank import CandidatePool, ItemSimilarity, RerankWeights, rerank
-from paretorec.space import RERANK_PARAMS, Value
+from paretorec.metrics import Judged, ListContext, MetricRef, Truth
+from paretorec.models import FitData, Model, generate_candidates
+from paretorec.rerank import CandidatePool, rerank
+from paretorec.study.candidate import Candidate
 
 # Fitted candidate sets kept per pipeline, by memory: about 4 MB each on ML-100k (943 users x 100
 # candidates), so ~250 there, and ~35 for ML-1M's 6,040 users; a refit costs 0.1-0.4 s.
@@ -39,35 +38,6 @@ CACHE_BYTES = 1 << 30
 # thread everywhere makes serial and --workers runs bitwise identical. Parallelism comes from
 # evaluating several points at once (--workers, --scheduler), not from inside a fit.
 _BLAS = ThreadpoolController()
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """What one decision vector decodes to: a model with hyperparameters and re-rank weights."""
-
-    model: Model
-    rerank: RerankWeights
-
-    @classmethod
-    def from_values(cls, values: Mapping[str, Value]) -> Candidate:
-        """From flat names: ``model``, ``<model>.<param>``, ``rerank.<weight>``."""
-        name = str(values["model"])
-        params = {
-            key.split(".", 1)[1]: v for key, v in values.items() if key.startswith(name + ".")
-        }
-        weights = {
-            key.split(".", 1)[1]: v for key, v in values.items() if key.startswith("rerank.")
-        }
-        return cls(build_model(name, params), RerankWeights(**weights))  # type: ignore[arg-type]
-
-    def values(self) -> dict[str, Value]:
-        """The flat form ``from_values`` reads."""
-        out: dict[str, Value] = {"model": self.model.name}
-        for f in fields(self.model):  # type: ignore[arg-type]
-            out[f"{self.model.name}.{f.name}"] = getattr(self.model, f.name)
-        for name in RERANK_PARAMS:
-            out[f"rerank.{name}"] = getattr(self.rerank, name)
-        return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,11 +50,6 @@ class StageData:
     truth: Truth | None
     reference: Reference
     counts: dict[str, int] = field(default_factory=dict)
-
-    @cached_property
-    def novelty_bonus(self) -> np.ndarray:
-        """Self-information scaled to [0, 1] for the re-ranker."""
-        return self.reference.info / math.log2(self.fit.X.shape[0] + 1.0)
 
 
 @dataclass(eq=False)
@@ -161,12 +126,7 @@ class Pipeline:
     @cached_property
     def similarity(self) -> ItemSimilarity:
         """Item similarity from the dataset's item features (genres)."""
-        features = self.dataset.item_features
-        if features is None:  # nothing to compare: every item equally dissimilar
-            return ItemSimilarity(
-                np.zeros(self.dataset.n_items, np.int32), np.zeros((1, 1), np.float32)
-            )
-        return ItemSimilarity.cosine(features.matrix)
+        return genre_similarity(self.dataset)
 
     def stage(self, name: str) -> StageData:
         """The ``validation``, ``test`` or ``all`` stage (built once)."""
@@ -222,7 +182,7 @@ class Pipeline:
         data = self.stage(stage)
         with _BLAS.limit(limits=1, user_api="blas"):
             cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
-        pool = CandidatePool.build(cands.items, cands.scores, data.novelty_bonus, self.similarity)
+        pool = CandidatePool.build(cands.items, cands.scores, data.reference)
         judged = None
         if data.truth is not None:
             by_user = data.truth.judge(np.ascontiguousarray(pool.items.T))
@@ -259,7 +219,7 @@ class Pipeline:
         fitted = self.candidates(stage, candidate.model)
         data = self.stage(stage)
         start = time.perf_counter()
-        lists = rerank(fitted.pool, candidate.rerank, k, self.similarity)
+        lists = rerank(fitted.pool, candidate.rerank, k)
         elapsed = time.perf_counter() - start
         pool = candidate.rerank.pool
         if pool not in fitted.scoring_ops:
@@ -295,29 +255,3 @@ class Pipeline:
         """Mean of each metric over the stage's users (users without a value left out)."""
         ctx = self.context(stage, self.recommend(stage, candidate))
         return {m.name: m.compute(ctx)[0] for m in metrics}
-
-
-def max_cost(space_models: Sequence[str], pool: int, k: int, data: StageData, upper: Any) -> float:
-    """Mean cost per request of the costliest configuration the space allows.
-
-    Args:
-        space_models: The models the space can choose.
-        pool: The largest pool size.
-        k: List length.
-        data: The stage whose users' histories set the cost.
-        upper: ``name -> largest value`` for model parameters (e.g. ``itemknn.k``).
-    """
-    history = data.fit.history_length[data.users]
-    worst = 0.0
-    for name in space_models:
-        cls = MODELS.get(name)
-        params = {}
-        for f in fields(cls):
-            try:
-                params[f.name] = upper(f"{name}.{f.name}")
-            except KeyError:
-                continue
-        model = cls(**params)
-        ops = model.scoring_ops(history, data.fit.n_items, pool)
-        worst = max(worst, float(np.mean(ops)))
-    return worst + RerankWeights(pool=pool, diversity=1.0).ops(k)

@@ -1,4 +1,4 @@
-"""What beyond-accuracy metrics compare lists with: the training side of a stage.
+"""The training side of a stage, as re-rank terms and metrics read it.
 
 Item-level quantities (popularity, self-information, the long tail, genre weights) are computed
 once per stage and shared by every evaluation; user-level ones (the popularity baseline's lists,
@@ -17,11 +17,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from paretorec.data.features import ItemSimilarity, genre_weights, user_genres
+from paretorec.data.popularity import long_tail_mask, self_information
 from paretorec.errors import DataWarning
-from paretorec.metrics.beyond import self_information, user_bits
-from paretorec.metrics.calibration import genre_weights, user_genres
-from paretorec.metrics.popularity import long_tail_mask
-from paretorec.rerank.similarity import ItemSimilarity
 
 
 @dataclass(eq=False)
@@ -155,3 +153,20 @@ class Reference:
             _shared=self._shared,
             _rows={key: values[rows] for key, values in self._rows.items()},
         )
+
+
+def user_bits(item_users: sp.csr_matrix) -> np.ndarray:
+    """``(n_items, ceil(n_users / 64))`` uint64: bit u of row i is set when user u has item i.
+
+    A packed bitset is ``n_items * n_users / 8`` bytes (0.7 MB for ml-latest-small), and the
+    co-occurrence of two items is one AND and a popcount over their rows.
+
+    Args:
+        item_users: ``(n_items, n_users)`` CSR whose stored entries mark interactions.
+    """
+    n_items, n_users = item_users.shape
+    bits = np.zeros((n_items, (n_users + 63) // 64), dtype=np.uint64)
+    item = np.repeat(np.arange(n_items), np.diff(item_users.indptr))
+    user = item_users.indices.astype(np.uint64)
+    np.bitwise_or.at(bits, (item, user >> np.uint64(6)), np.uint64(1) << (user & np.uint64(63)))
+    return bits

@@ -1,0 +1,166 @@
+"""An exported operating point fitted on its data: a recommender that serves lists.
+
+``fit_on="all"`` fits on every interaction and recommends to every user, as serving would;
+``fit_on="run"`` fits on exactly the run's train + validation data and recommends to its test
+users, which reproduces the run's test numbers (``reproduce`` checks them).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from paretorec.data import Dataset, load_dataset, make_split
+from paretorec.errors import ConfigError, DataError
+from paretorec.export.point import OperatingPoint
+from paretorec.metrics import parse_metric
+from paretorec.study import Pipeline, RankedLists
+
+FIT_ON = ("all", "run")
+
+
+@dataclass(frozen=True, eq=False)
+class Recommender:
+    """A point fitted on its data.
+
+    Attributes:
+        point: The exported point.
+        dataset: The data it was fitted on (checked against the point's checksum).
+        pipeline: Candidates and re-ranking with their caches.
+        stage: ``all`` (serving) or ``test`` (the run's test users).
+    """
+
+    point: OperatingPoint
+    dataset: Dataset
+    pipeline: Pipeline
+    stage: str
+
+    def lists(self, k: int | None = None) -> RankedLists:
+        """Re-ranked top-k lists of every user of the stage (item codes)."""
+        k = self.point.k if k is None else k
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ConfigError(f"`k >= 1` (an integer) must hold, got k={k!r}")
+        if k > self.point.candidate.rerank.pool:
+            raise ConfigError(
+                f"`k <= rerank.pool` must hold, got k={k}, pool={self.point.candidate.rerank.pool}"
+            )
+        return self.pipeline.recommend(self.stage, self.point.candidate, int(k))
+
+    def recommend(self, users: Sequence[Any] | None = None, k: int | None = None) -> pd.DataFrame:
+        """``user, item, rank, score`` with the dataset's own ids, best first per user.
+
+        Args:
+            users: The dataset's user ids to recommend to (default: every user of the stage).
+            k: List length (default: the point's k).
+        """
+        lists = self.lists(k)
+        frame = self.to_frame(lists)
+        if users is None:
+            return frame
+        wanted = pd.Index(list(users))
+        known = pd.Index(self.dataset.user_ids[lists.users])
+        missing = wanted.difference(known)
+        if len(missing):
+            sample = ", ".join(map(str, missing[:5]))
+            raise DataError(
+                f"{len(missing)} requested user(s) are not served at this stage ({sample}); "
+                "serve with fit_on='all' to reach every user of the data"
+            )
+        keep = frame["user"].isin(wanted).to_numpy()
+        return frame[keep].reset_index(drop=True)
+
+    def to_frame(self, lists: RankedLists) -> pd.DataFrame:
+        """``user,item,rank,score`` with the dataset's own ids, best first per user."""
+        n, k = lists.items.shape
+        keep = lists.items >= 0
+        users = np.repeat(lists.users, k).reshape(n, k)
+        return pd.DataFrame(
+            {
+                "user": self.dataset.user_ids[users[keep]],
+                "item": self.dataset.item_ids[lists.items[keep]],
+                "rank": np.tile(np.arange(1, k + 1), n).reshape(n, k)[keep],
+                "score": lists.values[keep],
+            }
+        )
+
+    def reproduce(self, lists: RankedLists | None = None) -> tuple[bool, list[str]]:
+        """Score lists fitted on the run's data against its test split and compare them with
+        the exported test values.
+
+        Returns:
+            Whether every deterministic metric matches exactly, and one line per metric.
+        """
+        if self.stage != "test":
+            raise ConfigError("reproduce needs a recommender fitted with fit_on='run'")
+        lists = self.lists() if lists is None else lists
+        ctx = self.pipeline.context(self.stage, lists)
+        expected = self.point.values.get("test", {})
+        ok = True
+        lines = [
+            "reproduction of the run's test numbers (fit on train+validation, scored on test):"
+        ]
+        for name, want in expected.items():
+            ref = parse_metric(name)
+            if not ref.metric.deterministic:
+                continue
+            got, _ = ref.compute(ctx)
+            same = got == want or (np.isnan(got) and np.isnan(want))
+            ok &= bool(same)
+            lines.append(
+                f"  {name:<18} run {want:.10g}  now {got:.10g}  {'same' if same else 'DIFFERENT'}"
+            )
+        return ok, lines
+
+
+def recommender(
+    point: OperatingPoint,
+    fit_on: str = "all",
+    data_dir: str | os.PathLike[str] | None = None,
+) -> Recommender:
+    """Fit ``point`` on its dataset (the data is checked against the point's checksum).
+
+    Args:
+        point: The exported point (``load_operating_point``).
+        fit_on: ``all`` fits on every interaction and recommends to every user (serving);
+            ``run`` fits on exactly the data behind the run's test numbers (train +
+            validation) and recommends to the test users, reproducing those numbers.
+        data_dir: Where the dataset is.
+    """
+    if fit_on not in FIT_ON:
+        raise ConfigError(f"fit_on must be one of {', '.join(FIT_ON)}, got {fit_on!r}")
+    pipeline = point_pipeline([point], data_dir, split=fit_on == "run")
+    return Recommender(point, pipeline.dataset, pipeline, "test" if fit_on == "run" else "all")
+
+
+def point_pipeline(
+    points: list[OperatingPoint], data_dir: str | os.PathLike[str] | None, split: bool
+) -> Pipeline:
+    """A pipeline over the data the points were chosen on (checked by checksum), with their
+    split when ``split``, deep enough for every point's pool.
+
+    Raises:
+        ConfigError: the points were chosen on different data or splits.
+        DataError: the data at hand is not the data they were chosen on.
+    """
+    first = points[0]
+    for other in points[1:]:
+        if (other.dataset_checksum, other.split) != (first.dataset_checksum, first.split):
+            raise ConfigError(
+                "the points were chosen on different data or splits "
+                f"({first.dataset_checksum[:19]}... / {other.dataset_checksum[:19]}...)"
+            )
+    dataset = load_dataset(first.data, data_dir)
+    if dataset.checksum != first.dataset_checksum:
+        raise DataError(
+            f"dataset {first.data.dataset} at hand ({dataset.checksum[:19]}...) is not the data "
+            f"the point was chosen on ({first.dataset_checksum[:19]}...); point --data-dir at "
+            "that data"
+        )
+    parts = make_split(dataset.interactions, first.split) if split else None
+    pool = max(max(p.candidate.rerank.pool for p in points), first.k)
+    return Pipeline(dataset, parts, first.k, pool)
