@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from paretorec import __version__
+from paretorec._version import __version__
 from paretorec.config import DataConfig, SplitConfig, load_config
 from paretorec.data import ENV_VAR, load_dataset, make_split
 from paretorec.data.describe import describe

@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from paretorec import __version__, names
+from paretorec import names
+from paretorec._version import __version__
 from paretorec.config import DataConfig, SplitConfig, from_dict
 from paretorec.errors import ConfigError
 from paretorec.optimize.rundir import atomic_write

@@ -106,6 +106,9 @@ class Metric:
             ``worst_baseline`` (the worst of the baselines, for unbounded metrics).
         best_on: The best value on a stage when it depends on the data (novelty: the largest
             self-information an item has there), else None.
+        span: ``(lowest, highest)`` value the metric can take, where it differs from its
+            best and worst (satisfaction is signed: down to -1, while 0, "no evidence", is
+            the worst that counts for hypervolume); None for the span best..worst.
     """
 
     name: str
@@ -118,6 +121,17 @@ class Metric:
     deterministic: bool = True
     anchor: str = "natural"
     best_on: Callable[[Reference], float] | None = None
+    span: tuple[float | None, float | None] | None = None
+
+    @property
+    def value_range(self) -> tuple[float | None, float | None]:
+        """``(lowest, highest)`` possible value; None where unbounded (or data-dependent)."""
+        if self.span is not None:
+            return self.span
+        if self.best is None or self.worst is None:
+            low = 0.0 if 0.0 in (self.best, self.worst) else None
+            return (low, None)
+        return (min(self.best, self.worst), max(self.best, self.worst))
 
     def __post_init__(self) -> None:
         if self.anchor not in ANCHORS:
@@ -145,9 +159,10 @@ def _add(
     deterministic: bool = True,
     anchor: str = "natural",
     best_on: Callable[[Reference], float] | None = None,
+    span: tuple[float | None, float | None] | None = None,
 ) -> None:
     metric = Metric(
-        name, direction, at_k, best, worst, fn, description, deterministic, anchor, best_on
+        name, direction, at_k, best, worst, fn, description, deterministic, anchor, best_on, span
     )
     METRICS.add(name, metric, description=description)
 
@@ -199,7 +214,8 @@ _add("hit", "max", _accuracy(ranking.hit_rate),
 _add("satisfaction", "max",
      lambda c, k: rating.satisfaction(
          c.truth.gain(c.judged.rating), c.truth.ideal_positive_dcg(k), k),
-     "rating-aware signed NDCG: liked items count, disliked ones subtract", **_ACCURACY)
+     "rating-aware signed NDCG: liked items count, disliked ones subtract", **_ACCURACY,
+     span=(-1.0, 1.0))
 _add("ild", "max", lambda c, k: beyond.ild(c.lists, c.similarity, k),
      "intra-list diversity: mean genre dissimilarity of the pairs in a list")
 _add("ild_cooc", "max", lambda c, k: beyond.ild_cooc(c.lists, c.reference.user_bits, k),

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pymoo
 
-from paretorec import __version__
+from paretorec._version import __version__
 from paretorec.config import SearchConfig
 from paretorec.errors import ConfigError, DataError
 from paretorec.optimize.engine import (

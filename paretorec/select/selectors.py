@@ -70,6 +70,11 @@ class Selector(Declared):
     def pick(self, front: FrontView) -> Pick:
         raise NotImplementedError
 
+    @classmethod
+    def example_params(cls, objectives: tuple[Objective, ...]) -> dict[str, Any]:
+        """Parameters that make a working selector for these objectives (contract tests)."""
+        return {}
+
 
 SELECTORS: Registry[type[Selector]] = Registry("selector")
 
@@ -177,12 +182,10 @@ class Weights(Selector):
 
     name: ClassVar[str] = "weights"
     weights: tuple[float, ...] | None = param(
-        None, "one weight per objective (required)", kind="floats"
+        None, "one weight per objective (default: equal)", kind="floats"
     )
 
     def pick(self, front: FrontView) -> Pick:
-        if self.weights is None:
-            raise ConfigError("selector `weights` needs weights, one per objective")
         w = _weights(self.weights, len(front.objectives))
         if len(front.F) == 1:
             return Pick(0, self.name, "the front has a single point")
@@ -214,6 +217,10 @@ class Constraint(Selector):
         (), "NAME=VALUE or NAME=FACTOR*best: at most this", kind="strs"
     )
     then: str = param("knee", "a selector name, `max NAME` or `min NAME`")
+
+    @classmethod
+    def example_params(cls, objectives: tuple[Objective, ...]) -> dict[str, Any]:
+        return {"minimums": (f"{objectives[0].name}=0.5*best",)}
 
     def pick(self, front: FrontView) -> Pick:
         keep = np.ones(len(front.F), dtype=bool)

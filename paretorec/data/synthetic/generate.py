@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from paretorec.config import DataConfig
+from paretorec.data.datasets import DATASETS
 from paretorec.data.interactions import Dataset
 from paretorec.data.synthetic.sampler import ITEM_EXPONENT, sample, scaled_size
 from paretorec.data.synthetic.shape import Shape, shape_of
@@ -287,8 +288,6 @@ def load_synthetic(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = No
     like = _option(params, "like", str, None)
     if like == cfg.dataset or like == "synthetic":
         raise ConfigError(f"[data.synthetic] `like` must name a real dataset, got {like!r}")
-    from paretorec.data import DATASETS  # here: paretorec.data imports this module
-
     real = DATASETS.get(like)(dataclasses.replace(cfg, dataset=like, synthetic=None), data_dir)
     shape = shape_of(real)
     n = _option(params, "n_interactions", int, shape.n_interactions)
