@@ -11,8 +11,8 @@ The Python API::
     rec.recommend(k=10)                              # DataFrame: user, item, rank, score
 """
 
-__version__ = "0.1.0"
-
+from paretorec import report
+from paretorec._version import __version__
 from paretorec.config import (
     DataConfig,
     EvaluationConfig,
@@ -57,5 +57,6 @@ __all__ = [
     "load_config",
     "load_operating_point",
     "recommender",
+    "report",
     "tune",
 ]
