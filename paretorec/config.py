@@ -144,7 +144,14 @@ class SplitConfig(_Section):
 
 TEST_SCORING = ("every", "front")
 # What a run records besides its objectives when the config does not say (at the config's k).
-DEFAULT_RECORD = ("precision", "recall", "hit", "ild", "novelty", "coverage")
+DEFAULT_RECORD = (
+    "precision@{k}",
+    "recall@{k}",
+    "hit@{k}",
+    "ild@{k}",
+    "novelty@{k}",
+    "coverage@{k}",
+)
 
 
 @dataclass(frozen=True)
@@ -166,7 +173,7 @@ class EvaluationConfig(_Section):
         if not self.k > 0:
             raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
         if self.record is None:
-            object.__setattr__(self, "record", tuple(f"{m}@{self.k}" for m in DEFAULT_RECORD))
+            object.__setattr__(self, "record", tuple(m.format(k=self.k) for m in DEFAULT_RECORD))
         if self.test_scoring not in TEST_SCORING:
             raise ConfigError(
                 f"[evaluation] test_scoring must be one of {', '.join(TEST_SCORING)}, "
@@ -247,7 +254,7 @@ def _check_seed(section: str, seed: int) -> None:
 
 
 # The default objectives, at the config's k: accuracy, satisfaction, cost.
-DEFAULT_OBJECTIVES = (("ndcg", "max"), ("satisfaction", "max"), ("cost", "min"))
+DEFAULT_OBJECTIVES = (("ndcg@{k}", "max"), ("satisfaction@{k}", "max"), ("cost", "min"))
 
 
 @dataclass(frozen=True)
@@ -277,7 +284,7 @@ class ExperimentConfig(_Section):
         if self.objectives is None:
             k = self.evaluation.k
             defaults = tuple(
-                ObjectiveConfig(name if name == "cost" else f"{name}@{k}", direction)
+                ObjectiveConfig(name.format(k=k), direction)
                 for name, direction in DEFAULT_OBJECTIVES
             )
             object.__setattr__(self, "objectives", defaults)
