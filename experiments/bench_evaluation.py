@@ -25,9 +25,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,44 +38,74 @@ from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.optimize import minimize
 
 from paretorec.config import EvaluationConfig, SearchConfig, load_config
-from paretorec.optimize import run_search
-from paretorec.optimize.testproblems import TestProblemTarget
-from paretorec.pipeline import Candidate
-from paretorec.rerank import rerank
-from paretorec.study import Study
+from paretorec.optimize import Problem, RunOutcome
+from paretorec.optimize.rundir import RunDir
+from paretorec.optimize.testproblems import TestProblem
+from paretorec.rerank import CandidatePool, Novelty, RerankSettings, rerank
+from paretorec.study import Candidate, Study
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def per_user_rerank(pool, w, k, sim):
-    """The same greedy MMR as paretorec.rerank, one user at a time (the baseline)."""
-    items, scores = pool.items[: w.pool].T, pool.scores[: w.pool].T
+def per_user_rerank(
+    pool: CandidatePool, settings: RerankSettings, k: int, novelty: np.ndarray
+) -> np.ndarray:
+    """The same greedy MMR as paretorec.rerank, one user at a time (the baseline).
+
+    ``novelty`` is each candidate's novelty bonus, position-major like the pool, laid out
+    before the clock starts (the compiled re-rank finds it in the pool's memo)."""
+    p = settings.pool
+    w_diversity, w_novelty = settings.weight("diversity"), settings.weight("novelty")
+    sim = pool.reference.similarity
+    items, scores = pool.items[:p].T, pool.scores[:p].T
     out = np.full((len(items), k), -1)
     for u in range(len(items)):
         cand = items[u]
         rel = scores[u]
-        value = (rel - rel[-1]) / ((rel[0] - rel[-1]) or 1.0) + w.novelty * pool.novelty[
-            : w.pool, u
-        ]
+        value = (rel - rel[-1]) / ((rel[0] - rel[-1]) or 1.0) + w_novelty * novelty[:p, u]
         prof = sim.profile[cand]
         redundancy = np.zeros(len(cand))
         chosen: list[int] = []
         for _ in range(k):
-            marginal = value - w.diversity * redundancy
+            marginal = value - w_diversity * redundancy
             marginal[chosen] = -np.inf
             best = int(np.argmax(marginal))
             chosen.append(best)
-            if w.diversity:
+            if w_diversity:
                 redundancy = np.maximum(redundancy, sim.table[prof, prof[best]])
         out[u] = cand[chosen]
     return out
+
+
+def run_in_dir(
+    problem: Problem,
+    search: SearchConfig,
+    config: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    executor: Any = None,
+) -> RunOutcome:
+    """One search as ``paretorec tune --out`` runs it, into the run directory ``out``: every
+    trial committed to its SQLite store, the CSV files mirrored after each generation. The
+    benchmarks time this (the store is part of the engine's cost), not an in-memory run.
+
+    Args:
+        problem: A prepared study (baselines measured: they are setup) or a test problem.
+        search: The search settings.
+        config: What the directory's ``config.json`` records.
+        out: A fresh directory.
+        executor: Where evaluations run (this process by default).
+    """
+    rd = RunDir(out)
+    with rd.locked():
+        return rd.run(problem, search, dict(config), False, executor=executor)
 
 
 def evaluated_points(space, trials: pd.DataFrame) -> list[dict]:
     """The points of a run's trials, decoded as the search evaluated them."""
     rows = trials[list(space.names)].to_dict("records")
     return [
-        space.decode(space.encode_nearest({a: v for a, v in r.items() if v == v})) for r in rows
+        space.decode(space.encode_nearest({a: v for a, v in r.items() if pd.notna(v)}))
+        for r in rows
     ]
 
 
@@ -126,9 +159,9 @@ def main() -> None:
     _ = fresh.objectives  # baselines: setup, measured with the run below as tune does
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        frame = run_search(fresh, out, progress=False)
+        outcome = run_in_dir(fresh, config.search, config.to_dict(), out)
         run_seconds = round(time.perf_counter() - start, 2)
-    proposed = evaluated_points(spine.space, frame)
+    proposed = [dict(r.params) for r in outcome.records]  # decoded, as the search evaluated them
 
     report: dict = {
         "machine": "2 cores, shared; medians",
@@ -151,11 +184,12 @@ def main() -> None:
     for values in [p for p in points if p["rerank.diversity"] > 0][:6]:
         cand = Candidate.from_values(values)
         pool = pipe.candidates("validation", cand.model).pool
+        novelty = pool.per_item(Novelty().bonus(pool.reference))
         start = time.perf_counter()
-        lists = rerank(pool, cand.rerank, 10, pipe.similarity).items
+        lists = rerank(pool, cand.rerank, 10).items
         vec.append(time.perf_counter() - start)
         start = time.perf_counter()
-        reference = per_user_rerank(pool, cand.rerank, 10, pipe.similarity)
+        reference = per_user_rerank(pool, cand.rerank, 10, novelty)
         loop.append(time.perf_counter() - start)
         agree.append(float((reference == lists).mean()))
     report["rerank_ms"] = round(1000 * float(np.median(vec)), 3)
@@ -165,19 +199,20 @@ def main() -> None:
 
     overheads = []
     for seed in (1, 2, 3):
-        target = TestProblemTarget("zdt1", SearchConfig(population=40, generations=50, seed=seed))
+        zdt = SearchConfig(population=40, generations=50, seed=seed)
+        problem = TestProblem("zdt1")
         with tempfile.TemporaryDirectory() as out:
             start = time.perf_counter()
-            run_search(target, out, progress=False)
+            run_in_dir(problem, zdt, {"problem": "zdt1", **dataclasses.asdict(zdt)}, out)
             ours = time.perf_counter() - start
         start = time.perf_counter()
-        minimize(target.problem, NSGA2(pop_size=40), ("n_gen", 50), seed=seed)
+        minimize(problem.problem, NSGA2(pop_size=40), ("n_gen", 50), seed=seed)
         theirs = time.perf_counter() - start
         overheads.append(1000 * (ours - theirs) / 2000)
     report["engine_overhead_ms_per_candidate"] = round(float(np.median(overheads)), 3)
 
     report["nsga2_20x10_wall_seconds"] = run_seconds
-    report["nsga2_20x10_evaluations"] = len(frame)
+    report["nsga2_20x10_evaluations"] = len(outcome.records)
     report["nsga2_20x10_fits"] = fresh.fits
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -24,8 +24,9 @@ import warnings
 import numpy as np
 
 from paretorec.data import holdout_split, load_dataset
-from paretorec.metrics import METRICS, ListContext, Reference, Truth, parse_metric
-from paretorec.pipeline import Candidate, Pipeline
+from paretorec.data.reference import Reference
+from paretorec.metrics import METRICS, ListContext, Truth, parse_metric
+from paretorec.study import Candidate, Pipeline
 
 K = 10
 RANX_METRICS = [f"{m}@{K}" for m in ("precision", "recall", "f1", "ndcg", "map", "mrr")] + [

@@ -13,10 +13,13 @@ import dataclasses
 import json
 import tempfile
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+
+from bench_evaluation import run_in_dir
 
 from paretorec.config import load_config
-from paretorec.optimize import run_search
 from paretorec.optimize.executors import ProcessExecutor, Router
 from paretorec.study import Study
 
@@ -26,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 class RoundRobin(Router):
     """Job i of a generation goes to worker i mod N, whatever its model."""
 
-    def __init__(self, n_workers: int) -> None:
-        super().__init__(n_workers)
+    def __init__(self, n_workers: int, affinity: Callable[[Mapping[str, Any]], tuple]) -> None:
+        super().__init__(n_workers, affinity)
         self.next = 0
 
     def worker(self, values) -> int:
@@ -40,15 +43,15 @@ def one_run(config, data_dir, workers: int, router: type[Router] | None) -> dict
     _ = study.objectives  # baselines: setup
     executor = None
     if workers > 1:
-        executor = ProcessExecutor(study.spec(), workers)
+        executor = ProcessExecutor(study, workers)
         if router is not None:
-            executor.router = router(workers)
+            executor.router = router(workers, study.affinity)
     with tempfile.TemporaryDirectory() as out:
         start = time.perf_counter()
-        frame = run_search(study, out, progress=False, executor=executor)
+        outcome = run_in_dir(study, config.search, config.to_dict(), out, executor)
         wall = time.perf_counter() - start
         fits = json.loads((Path(out) / "run.json").read_text())["fits"]
-    return {"wall_seconds": round(wall, 2), "evaluations": len(frame), "fits": fits}
+    return {"wall_seconds": round(wall, 2), "evaluations": len(outcome.records), "fits": fits}
 
 
 def main() -> None:

@@ -36,7 +36,7 @@ from paretorec.data.synthetic import generate_like, shape_of
 from paretorec.errors import DataWarning
 from paretorec.metrics import METRICS, MetricRef, parse_metric
 from paretorec.metrics.truth import DENSE_LOOKUP_CELLS
-from paretorec.pipeline import Candidate, Pipeline
+from paretorec.study import Candidate, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 

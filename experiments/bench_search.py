@@ -45,13 +45,11 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-import pandas as pd
+from bench_evaluation import run_in_dir
 
 from paretorec.config import EvaluationConfig, load_config
-from paretorec.objectives import normalise, to_min
-from paretorec.optimize import run_search
+from paretorec.objectives import column, hypervolume, normalise, to_min
 from paretorec.optimize.tpe import suggest
-from paretorec.objectives import hypervolume
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +70,11 @@ def base_config(budget: int, seed: int, algorithm: str):
     return dataclasses.replace(config, search=search, evaluation=evaluation)
 
 
+def objective_columns(study: Study) -> list[str]:
+    """The objectives' validation result columns: what the search sees."""
+    return [column("validation", o.name) for o in study.objectives]
+
+
 def hv_of(study: Study, values: np.ndarray) -> float:
     return hypervolume(normalise(study.objectives, to_min(study.objectives, values)))
 
@@ -85,13 +88,16 @@ def run_paretorec(algorithm: str, budgets: list[int], seed: int, data_dir: str |
     study = Study.prepare(base_config(max(budgets), seed, algorithm), data_dir)
     _ = study.objectives  # baselines and anchors: setup, not search
     with tempfile.TemporaryDirectory() as out:
-        frame = run_search(study, out, progress=False)
-        history = pd.read_csv(Path(out) / "history.csv")
-    values = frame.sort_values("trial")[study.objective_columns()].to_numpy(dtype=np.float64)
-    # the generation's end is when its last evaluation was committed
-    ends = np.repeat(
-        history["elapsed_seconds"].to_numpy(), np.diff(history["evaluations"], prepend=0)
+        outcome = run_in_dir(study, study.config.search, study.config.to_dict(), out)
+    columns = objective_columns(study)
+    records = sorted(outcome.records, key=lambda r: r.trial)
+    values = np.array(
+        [[r.results.get(c, np.nan) for c in columns] for r in records], dtype=np.float64
     )
+    # the generation's end is when its last evaluation was committed
+    evaluations = np.array([row[1] for row in outcome.history])
+    elapsed = np.array([row[4] for row in outcome.history], dtype=np.float64)
+    ends = np.repeat(elapsed, np.diff(evaluations, prepend=0))
     return prefixes(study, values, ends, budgets), study.fits
 
 
@@ -104,7 +110,7 @@ def optuna_run(
     trials, so both libraries start from the same information."""
     study = Study.prepare(base_config(budget, seed, "nsga2"), data_dir)
     _ = study.objectives
-    columns = study.objective_columns()
+    columns = objective_columns(study)
     rows: list[dict] = []
 
     def objective(trial: optuna.Trial) -> list[float]:
@@ -136,7 +142,7 @@ def run_optuna(
     sampler_name: str, budgets: list[int], seed: int, data_dir: str | None, baselines: bool = False
 ) -> tuple:
     study, rows, ends = optuna_run(sampler_name, max(budgets), seed, data_dir, baselines)
-    columns = study.objective_columns()
+    columns = objective_columns(study)
     values = np.array([[row[c] for c in columns] for row in rows], dtype=np.float64)
     return prefixes(study, values, ends, budgets), study.fits
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pandas as pd
-from bench_search import base_config, hv_of, optuna_run
+from bench_search import base_config, hv_of, objective_columns, optuna_run
 
-from paretorec.objectives import normalise, to_min
-from paretorec.optimize import run_search
-from paretorec.objectives import hypervolume
+from paretorec.objectives import hypervolume, normalise, to_min
+from paretorec.optimize import TrialRecord, engine
 from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,14 +33,30 @@ PARAMS = ["model", "itemknn.k", "itemknn.shrinkage", "ease.l2", "rerank.pool"]
 PARAMS += ["rerank.diversity", "rerank.novelty"]
 
 
+def trials_frame(study: Study, records: Sequence[TrialRecord]) -> pd.DataFrame:
+    """One row per trial as a run's ``trials.csv`` has it: parameters by name (missing when
+    inactive), then every result column."""
+    names = study.space.names
+    rows = [
+        {
+            "trial": r.trial,
+            "generation": r.generation,
+            **{name: r.params.get(name) for name in names},
+            **r.results,
+        }
+        for r in records
+    ]
+    return pd.DataFrame(rows, columns=["trial", "generation", *names, *study.columns()])
+
+
 def ours(
     algorithm: str, seed: int, budget: int, data_dir: str | None
 ) -> tuple[Study, pd.DataFrame]:
     study = Study.prepare(base_config(budget, seed, algorithm), data_dir)
     _ = study.objectives
-    with tempfile.TemporaryDirectory() as out:
-        frame = run_search(study, out, progress=False).sort_values("trial")
-    return study, frame
+    # in memory: only the trials are compared here, not the time the run took
+    outcome = engine.run(study, study.config.search)
+    return study, trials_frame(study, outcome.records).sort_values("trial")
 
 
 def tpe(seed: int, budget: int, data_dir: str | None) -> pd.DataFrame:
@@ -72,7 +87,7 @@ def main() -> None:
     name = args.algorithm
     study, mine = ours(name, args.seed, args.budget, args.data_dir)
     theirs = tpe(args.seed, args.budget, args.data_dir)
-    columns = study.objective_columns()
+    columns = objective_columns(study)
     both = pd.concat([mine.assign(found_by=name), theirs.assign(found_by="tpe")])
     both = both.reset_index(drop=True)
     points = normalise(study.objectives, to_min(study.objectives, both[columns].to_numpy(float)))

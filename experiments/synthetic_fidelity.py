@@ -19,10 +19,10 @@ import numpy as np
 
 from paretorec.config import SplitConfig
 from paretorec.data import Dataset, load_dataset, make_split
+from paretorec.data.popularity import gini_of_counts as gini
 from paretorec.data.synthetic import generate_like, latent_shape, shape_of
 from paretorec.metrics import parse_metric
-from paretorec.data.popularity import gini_of_counts as gini
-from paretorec.pipeline import Candidate, Pipeline
+from paretorec.study import Candidate, Pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ("ml-100k", "ml-latest-small")

@@ -15,7 +15,7 @@ import numpy as np
 
 from paretorec._version import __version__
 from paretorec.config import DataConfig, SplitConfig, load_config
-from paretorec.data import ENV_VAR, load_dataset, make_split
+from paretorec.data import DATASETS, ENV_VAR, load_dataset, make_split
 from paretorec.data.describe import describe
 from paretorec.errors import ParetoRecError
 
@@ -347,7 +347,7 @@ def _source_options(command):
         click.option(
             "--dataset",
             default=None,
-            help="Registered dataset: ml-100k (default), ml-latest-small, synthetic.",
+            help=f"Registered dataset (default ml-100k): {', '.join(DATASETS.available())}.",
         ),
         click.option(
             "--config",
