@@ -244,16 +244,15 @@ class RunDir:
             ) from None
 
     def records(self) -> list[TrialRecord]:
-        store = TrialStore(self.file(STORE), readonly=True)
-        try:
-            return store.trials()
-        finally:
-            store.close()
+        return self._read(TrialStore.trials)
 
     def history(self) -> list[tuple]:
-        store = TrialStore(self.file(STORE), readonly=True)
+        return self._read(TrialStore.history)
+
+    def _read(self, what: Any) -> Any:
+        store = TrialStore(self.file(STORE), readonly=True)  # reading never writes
         try:
-            return store.history()
+            return what(store)
         finally:
             store.close()
 

@@ -47,15 +47,6 @@ class Plan:
     def max_pool(self) -> int:
         return int(self.space.upper(names.POOL_NAME))
 
-    def terms(self) -> list[str]:
-        """The re-rank terms the space can set, in space order."""
-        found: list[str] = []
-        for name in self.space.names:
-            term = names.parse(name).term
-            if term is not None and term not in found:
-                found.append(term)
-        return found
-
 
 def default_space() -> dict[str, Any]:
     """The built-in space: every registered model (that opts in) with its declared ranges,

@@ -282,13 +282,3 @@ def check_algorithm(name: str) -> None:
 def _objectives(problem: TestProblem, records: list) -> np.ndarray:
     cols = [column("validation", o.name) for o in problem.objectives]
     return np.array([[r.results[c] for c in cols] for r in records])
-
-
-__all__ = [
-    "check_algorithm",
-    "check_metric",
-    "check_model",
-    "check_selector",
-    "check_term",
-    "fixture_dataset",
-]
