@@ -99,9 +99,32 @@ def term_params(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def members(values: Mapping[str, Any], model: str) -> tuple[str, ...]:
+    """Models a model's string-valued parameters name (a hybrid's members): a parameter whose
+    value is the name of a model with parameters in the point links that model in."""
+    own = model_params(values, model)
+    groups = {parse(key).owner for key in values}
+    return tuple(
+        dict.fromkeys(v for v in own.values() if isinstance(v, str) and v != model and v in groups)
+    )
+
+
+def active_models(values: Mapping[str, Any]) -> set[str | None]:
+    """The groups whose parameters are active in a point: always-active ones (None), the
+    chosen model, and the models it links (``members``)."""
+    model = values.get(MODEL)
+    if model is None:
+        return {None}
+    return {None, str(model), *members(values, str(model))}
+
+
 def model_key(values: Mapping[str, Any]) -> tuple:
-    """What decides a model fit: the model name and its own parameters (not re-rank ones)."""
+    """What decides a model fit: the model name and its own parameters, and those of the
+    models it links (not re-rank ones)."""
     model = values.get(MODEL)
     if model is None:
         return ()
-    return (model, *sorted(model_params(values, str(model)).items()))
+    key: tuple = (model, *sorted(model_params(values, str(model)).items()))
+    for member in members(values, str(model)):
+        key += ((member, *sorted(model_params(values, member).items())),)
+    return key

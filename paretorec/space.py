@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from paretorec.errors import ConfigError
-from paretorec.names import MODEL, condition
+from paretorec.names import MODEL, active_models, condition
 
 Value = int | float | str
 
@@ -156,8 +156,7 @@ class SearchSpace:
             values[name] = dom.decode(float(u))
         if MODEL not in values:  # a space without models (a test problem): nothing conditional
             return values
-        model = values[MODEL]
-        return {n: v for n, v in values.items() if condition(n) in (None, model)}
+        return {n: v for n, v in values.items() if condition(n) in active_models(values)}
 
     def encode(self, values: Mapping[str, Value]) -> np.ndarray:
         """A unit vector that decodes to ``values``; absent (inactive) parameters sit at 0.5."""
@@ -197,11 +196,30 @@ class SearchSpace:
             # alike are alike to pymoo's duplicate elimination
             dom = dict(self.params)[MODEL]
             chosen = np.array([dom.decode(u) for u in X[:, names.index(MODEL)]])
+            active = self._active_rows(X, chosen)
             for j, name in enumerate(names):
                 owner = condition(name)
                 if owner is not None:
-                    X[chosen != owner, j] = 0.5
+                    X[~active.get(owner, np.zeros(len(X), dtype=bool)), j] = 0.5
         return X
+
+    def _active_rows(self, X: np.ndarray, chosen: np.ndarray) -> dict[str, np.ndarray]:
+        """Per model, the rows where its parameters are active: it is the chosen model, or
+        the chosen model's parameter names it (a hybrid's members; see ``names.members``)."""
+        models = [str(m) for m in self.models()]
+        active = {m: chosen == m for m in models}
+        for j, (name, dom) in enumerate(self.params):
+            owner = condition(name)
+            if owner in active and isinstance(dom, Choice):
+                picked = np.array([dom.decode(u) for u in X[:, j]], dtype=object)
+                for m in models:
+                    if m != owner:
+                        active[m] = active[m] | ((chosen == owner) & (picked == m))
+        for name, value in self.fixed:
+            owner = condition(name)
+            if owner in active and isinstance(value, str) and value in active and value != owner:
+                active[value] = active[value] | (chosen == owner)
+        return active
 
     def describe(self) -> list[str]:
         """One human line per parameter, for logs and the README."""

@@ -3,6 +3,8 @@ import pytest
 
 from paretorec.config import ExperimentConfig
 from paretorec.errors import ConfigError
+from paretorec.models import MODELS
+from paretorec.registry import declared_params
 from paretorec.space import Choice, Grid, Int, Real, parse_space
 from paretorec.study import default_space, plan
 
@@ -14,14 +16,30 @@ def checked(raw):
 
 def test_default_space_decodes_conditional_parameters():
     space = parse_space(default_space())
-    assert space.n_var == 7
+    models = list(space.models())
     x = np.full(space.n_var, 0.5)
-    x[0] = 0.9  # model cell of "ease"
+    x[0] = (models.index("ease") + 0.5) / len(models)
     values = space.decode(x)
     assert values["model"] == "ease"
     assert "ease.l2" in values and not any(k.startswith("itemknn.") for k in values)
-    x[0] = 0.1
+    x[0] = 0.5 / len(models)  # popularity: no hyperparameters
     assert set(space.decode(x)) == {"model", "rerank.pool", "rerank.diversity", "rerank.novelty"}
+
+
+def test_a_hybrids_members_parameters_are_active_with_it():
+    space = parse_space(default_space())
+    names = [n for n, _ in space.params]
+    x = np.full(space.n_var, 0.5)
+    x[0] = (list(space.models()).index("hybrid") + 0.5) / len(space.models())
+    first = dict(space.params)["hybrid.first"]
+    x[names.index("hybrid.first")] = first.encode("ease")
+    values = space.decode(x)
+    assert values["hybrid.first"] == "ease" and "ease.l2" in values
+    assert not any(k.startswith(("itemknn.", "als.")) for k in values)
+    # repair keeps the member's coordinates and centres every other model's
+    repaired = space.repair(x[None, :])[0]
+    assert repaired[names.index("ease.l2")] == space.encode(values)[names.index("ease.l2")]
+    assert repaired[names.index("als.factors")] == 0.5
 
 
 def test_encode_decode_round_trip_and_repair_snaps_to_cells():
@@ -97,14 +115,18 @@ def test_space_errors_say_what_must_hold(raw, match):
 
 
 def test_the_built_in_space_is_what_the_plug_ins_declare():
-    assert default_space() == {
-        "model": ["popularity", "itemknn", "ease"],
-        "itemknn.k": {"low": 5, "high": 400, "log": True, "levels": 12},
-        "itemknn.shrinkage": {"low": 0.0, "high": 100.0, "levels": 5},
-        "ease.l2": {"low": 10.0, "high": 10000.0, "log": True, "levels": 16},
-        "rerank.pool": {"low": 10, "high": 100},
-        "rerank.diversity": {"low": 0.0, "high": 1.0},
-        "rerank.novelty": {"low": 0.0, "high": 1.0},
+    space = default_space()
+    models = [m for m in MODELS.in_order() if MODELS.get(m).default_space]
+    assert space["model"] == models
+    assert {"itemknn", "userknn", "ease", "als", "bpr", "content", "hybrid"} <= set(models)
+    assert space["itemknn.k"] == {"low": 5, "high": 400, "log": True, "levels": 12}
+    assert space["ease.l2"] == {"low": 10.0, "high": 10000.0, "log": True, "levels": 16}
+    assert space["rerank.pool"] == {"low": 10, "high": 100}
+    for model in models:  # every declared range and nothing else
+        for p in declared_params(MODELS.get(model)):
+            assert space.get(f"{model}.{p.name}") == p.search
+    assert set(space) == {"model", "rerank.pool", "rerank.diversity", "rerank.novelty"} | {
+        f"{m}.{p.name}" for m in models for p in declared_params(MODELS.get(m)) if p.search
     }
 
 
@@ -113,9 +135,9 @@ def test_repair_sets_inactive_coordinates_to_the_centre():
     X = space.repair(np.random.default_rng(1).random((50, space.n_var)))
     names = [n for n, _ in space.params]
     for x in X:
-        model = space.decode(x)["model"]
+        active = space.decode(x)  # the chosen model's parameters and its members'
         for j, name in enumerate(names):
-            if "." in name and not name.startswith(("rerank.", model + ".")):
+            if "." in name and not name.startswith("rerank.") and name not in active:
                 assert x[j] == 0.5
     # two points that decode alike are now identical vectors
     assert len({tuple(x) for x in X}) == len({tuple(sorted(space.decode(x).items())) for x in X})

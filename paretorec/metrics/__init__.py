@@ -39,6 +39,7 @@ class ListContext:
         ms_per_user: Measured wall milliseconds per user to produce the lists.
         prejudged: The truth of each slot when the producer already knows it (the pipeline
             looks every candidate up once per fitted model); None to look the lists up here.
+        model_mb: Resident size of the fitted model that produced the lists, MiB.
     """
 
     lists: np.ndarray
@@ -47,6 +48,7 @@ class ListContext:
     ops: np.ndarray
     ms_per_user: float
     prejudged: Judged | None = None
+    model_mb: float = 0.0
 
     @cached_property
     def judged(self) -> Judged:
@@ -79,6 +81,7 @@ class ListContext:
             ops=self.ops[rows],
             ms_per_user=self.ms_per_user,
             prejudged=None if judged is None else Judged(judged.hit[rows], judged.rating[rows]),
+            model_mb=self.model_mb,
         )
 
 
@@ -241,6 +244,9 @@ _add("miscalibration", "min", _miscalibration,
 _add("cost", "min", lambda c, k: c.ops.astype(np.float64),
      "operations per request to score candidates and re-rank (deterministic)",
      at_k=False, best=0.0, worst=None, anchor="costliest")
+_add("memory_mb", "min", lambda c, k: c.model_mb,
+     "resident size of the fitted model (its arrays), MiB; deterministic for a dataset",
+     at_k=False, best=0.0, worst=None, anchor="worst_baseline")
 _add("ms_per_user", "min", lambda c, k: c.ms_per_user,
      "measured wall milliseconds per user to produce the lists; noisy",
      at_k=False, best=0.0, worst=None, deterministic=False,

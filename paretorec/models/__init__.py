@@ -1,4 +1,4 @@
-"""Candidate generators by name: popularity, itemknn, ease.
+"""Candidate generators by name: popularity, itemknn, userknn, ease, als, bpr, content, hybrid.
 
 A model is one file, a ``Model`` dataclass with declared hyperparameters, plus one
 registration: ``@register_model`` on the class (a plug-in module), or a place in ``BUILT_IN``
@@ -15,24 +15,20 @@ from paretorec.models.base import (
     FitData,
     Model,
     Scorer,
+    SideInfo,
     generate_candidates,
     top_c,
 )
+from paretorec.models.catalog import MODELS, register_model
+from paretorec.models.content import Content
 from paretorec.models.ease import EASE
+from paretorec.models.factorization import ALS, BPR
+from paretorec.models.hybrid import Hybrid
 from paretorec.models.itemknn import ItemKNN
 from paretorec.models.popularity import Popularity
-from paretorec.registry import Registry
+from paretorec.models.userknn import UserKNN
 
-MODELS: Registry[type[Model]] = Registry("model")
-
-
-def register_model(cls: type[Model]) -> type[Model]:
-    """Class decorator: register a Model subclass under its ``name``."""
-    MODELS.add(cls.name, cls)
-    return cls
-
-
-BUILT_IN = (Popularity, ItemKNN, EASE)
+BUILT_IN = (Popularity, ItemKNN, UserKNN, EASE, ALS, BPR, Content, Hybrid)
 for _cls in BUILT_IN:
     register_model(_cls)
 
@@ -48,14 +44,20 @@ def reference_model() -> str:
 
 
 __all__ = [
+    "ALS",
+    "BPR",
     "EASE",
     "MODELS",
     "CandidateSet",
+    "Content",
     "FitData",
+    "Hybrid",
     "ItemKNN",
     "Model",
     "Popularity",
     "Scorer",
+    "SideInfo",
+    "UserKNN",
     "build_model",
     "generate_candidates",
     "reference_model",

@@ -3,75 +3,141 @@ contract, and exact top-C candidate selection."""
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 
+from paretorec import names
+from paretorec.data.interactions import Dataset, Interactions
 from paretorec.registry import Declared
 
 USER_BLOCK = 2048  # users scored at once; bounds the dense (block, n_items) score matrix
 ITEM_BLOCK = 1024  # target items whose neighbour lists are computed at once
 
 
+# Dense similarity rows computed at once while selecting neighbours: bounds the transient
+# (rows, n) block to about 128 MB whatever the catalogue.
+BLOCK_ELEMENTS = 1 << 24
+
+
+@dataclass(frozen=True, eq=False)
+class SideInfo:
+    """Item (and user) information beyond the interactions, for content-aware models.
+
+    Attributes:
+        dataset_name: The dataset's registry name (for messages).
+        n_items: Catalogue size (0 when unknown).
+        checksum: The dataset's checksum (a key for on-disk caches such as embeddings).
+        titles: ``(n_items,)`` item titles, or None.
+        genres: Genre indicator matrix ``(n_items, n_genres)`` and the genre names, or None.
+        tags: Tag count matrix ``(n_items, n_tags)`` and the tag names, or None.
+        source: The dataset object itself (for plug-ins that need more), or None.
+        memo: What models derive from the side information alone (TF-IDF matrices,
+            embeddings), kept for every stage and fit.
+    """
+
+    dataset_name: str = ""
+    checksum: str = ""
+    n_items: int = 0
+    titles: np.ndarray | None = None
+    genres: tuple[sp.csr_matrix, tuple[str, ...]] | None = None
+    tags: tuple[sp.csr_matrix, tuple[str, ...]] | None = None
+    source: object = None
+    memo: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> SideInfo:
+        """What ``dataset`` holds beyond its interactions."""
+        titles = None
+        if "title" in dataset.items.columns and len(dataset.items) == dataset.n_items:
+            titles = dataset.items["title"].to_numpy(dtype=object)
+        feats, tags = dataset.item_features, dataset.item_tags
+        return cls(
+            dataset_name=dataset.name,
+            checksum=dataset.checksum,
+            n_items=dataset.n_items,
+            titles=titles,
+            genres=None if feats is None else (feats.matrix.tocsr(), tuple(feats.names)),
+            tags=None if tags is None else (tags.matrix.tocsr(), tuple(tags.names)),
+            source=dataset,
+        )
+
+
 class FitData:
-    """The training matrix of one stage plus matrices every model of that stage can reuse.
+    """The training data of one stage plus matrices every model of that stage can reuse.
 
     Args:
         X: ``(n_users, n_items)`` binary CSR interaction matrix.
+        ratings: The same pattern with explicit ratings as values, or None (implicit data).
+        side: Item side information (titles, genres, tags), or None.
     """
 
-    def __init__(self, X: sp.csr_matrix) -> None:
+    def __init__(
+        self,
+        X: sp.csr_matrix,
+        ratings: sp.csr_matrix | None = None,
+        side: SideInfo | None = None,
+    ) -> None:
         self.X = X
+        self.ratings = ratings
+        self.side = side if side is not None else SideInfo()
+        self._neighbours: dict[tuple[str, float], tuple[np.ndarray, np.ndarray]] = {}
+        self.derived: dict[object, object] = {}  # models' reusable intermediates, by their key
+
+    @classmethod
+    def of(cls, interactions: Interactions, side: SideInfo | None = None) -> FitData:
+        """Binary and rating matrices of ``interactions`` (ratings None for implicit data)."""
+        ratings = None if interactions.rating is None else interactions.matrix("rating")
+        return cls(interactions.matrix(), ratings, side)
 
     @property
     def n_items(self) -> int:
         return int(self.X.shape[1])
 
+    @property
+    def n_users(self) -> int:
+        return int(self.X.shape[0])
+
     @cached_property
     def gram(self) -> np.ndarray:
-        """``(n_items, n_items)`` dense co-occurrence counts ``X^T X`` (computed once)."""
+        """``(n_items, n_items)`` dense co-occurrence counts ``X^T X`` (computed once; EASE)."""
         return (self.X.T @ self.X).toarray()
 
-    def neighbours(self, shrinkage: float, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Each item's ``k`` (or more) most similar items by shrunk cosine, best first.
+    @cached_property
+    def item_major(self) -> sp.csr_matrix:
+        """``X^T`` as CSR: one row of users per item."""
+        return self.X.T.tocsr()
 
-        ``sim(i, j) = c_ij / (sqrt(c_ii) sqrt(c_jj) + shrinkage)``; ties go to the lower item
-        index, so the first k of a longer list are exactly the top k. Lists are cached per
-        shrinkage and grown on demand, so ItemKNN refits for another k only slice.
+    def neighbours(
+        self, shrinkage: float, k: int, axis: str = "items"
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each item's (``axis="items"``) or user's (``"users"``) ``k`` (or more) most similar
+        items or users by shrunk cosine, best first.
+
+        ``sim(a, b) = c_ab / (sqrt(c_aa) sqrt(c_bb) + shrinkage)`` with ``c`` co-occurrence
+        counts; ties go to the lower index, so the first k of a longer list are exactly the top
+        k. Lists are computed in blocks from the sparse matrix (memory O(n k), never n x n),
+        cached per shrinkage and grown on demand, so a refit for another k only slices.
 
         Returns:
-            ``(n_items, K)`` source items and ``(n_items, K)`` similarities, K >= min(k, n-1);
-            row j lists the items most similar to target j.
+            ``(n, K)`` neighbour indices and ``(n, K)`` similarities, K >= min(k, n-1);
+            row j lists the entities most similar to j.
         """
-        k = min(k, self.n_items - 1)
-        cached = self._neighbours.get(shrinkage)
+        rows = self.item_major if axis == "items" else self.X
+        n = rows.shape[0]
+        k = min(k, n - 1)
+        cached = self._neighbours.get((axis, shrinkage))
         if cached is None or cached[0].shape[1] < k:
-            size = min(max(k, 2 * (0 if cached is None else cached[0].shape[1])), self.n_items - 1)
-            cached = self._top_similar(shrinkage, size)
-            self._neighbours[shrinkage] = cached
+            size = min(max(k, 2 * (0 if cached is None else cached[0].shape[1])), n - 1)
+            cached = _top_similar(rows, shrinkage, size)
+            self._neighbours[(axis, shrinkage)] = cached
         return cached
-
-    def _top_similar(self, shrinkage: float, size: int) -> tuple[np.ndarray, np.ndarray]:
-        gram = self.gram
-        norms = np.sqrt(np.diag(gram))
-        n = self.n_items
-        sources = np.empty((n, size), dtype=np.int32)
-        sims = np.empty((n, size))
-        for lo in range(0, n, ITEM_BLOCK):
-            hi = min(lo + ITEM_BLOCK, n)
-            # rows: targets lo..hi, columns: every source item
-            block = gram[lo:hi] / (np.outer(norms[lo:hi], norms) + shrinkage + 1e-12)
-            block[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
-            sources[lo:hi], sims[lo:hi] = top_c(block, size)
-        return sources, sims
-
-    @cached_property
-    def _neighbours(self) -> dict[float, tuple[np.ndarray, np.ndarray]]:
-        return {}
 
     @cached_property
     def item_counts(self) -> np.ndarray:
@@ -82,6 +148,25 @@ class FitData:
     def history_length(self) -> np.ndarray:
         """``(n_users,)`` number of training items per user."""
         return np.diff(self.X.indptr)
+
+
+def _top_similar(rows: sp.csr_matrix, shrinkage: float, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``size`` shrunk-cosine neighbours of every row of a binary matrix, in row blocks."""
+    n = rows.shape[0]
+    norms = np.sqrt(np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64).ravel())
+    columns = rows.T.tocsr()
+    sources = np.empty((n, size), dtype=np.int32)
+    sims = np.empty((n, size))
+    step = max(1, min(ITEM_BLOCK, BLOCK_ELEMENTS // max(n, 1)))
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        # rows: targets lo..hi, columns: every candidate neighbour; counts are exact integers,
+        # so the block equals the same rows of the dense gram
+        block = (rows[lo:hi] @ columns).toarray()
+        block /= np.outer(norms[lo:hi], norms) + shrinkage + 1e-12
+        block[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
+        sources[lo:hi], sims[lo:hi] = top_c(block, size)
+    return sources, sims
 
 
 class Scorer(Protocol):
@@ -111,12 +196,69 @@ class Model(Declared):
     def kind_label(cls) -> str:
         return "model"
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> Model:
+        """The model from a flat point (``<name>.<param>`` entries; others ignored)."""
+        return cls.create(names.model_params(values, cls.name))
+
+    def values(self) -> dict[str, Any]:
+        """The flat entries ``from_values`` reads back."""
+        return {names.model_param(self.name, k): v for k, v in self.params().items()}
+
+    @classmethod
+    def check_space(cls, space_models: tuple[str, ...], domain: Mapping[str, tuple]) -> None:
+        """Raise ConfigError when the space cannot serve this model; ``domain`` maps each of
+        its parameters in the space to the values it can take (choices, or the fixed one)."""
+
+    @classmethod
+    def check_data(cls, side: SideInfo, domain: Mapping[str, tuple] | None = None) -> None:
+        """Raise ConfigError (one line) when the dataset lacks what this model needs or the
+        space's values cannot fit it (``domain``: each parameter's possible values, as in
+        ``check_space``); called for every model of the space before the first fit."""
+
     def fit(self, data: FitData) -> Scorer:
         raise NotImplementedError
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         """``(n,)`` deterministic operation counts to produce a user's top-``pool`` candidates."""
         raise NotImplementedError
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (Linux MemAvailable), None if unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def resident_bytes(obj: object, _depth: int = 0) -> int:
+    """Bytes held by a fitted model's arrays (numpy and scipy.sparse), found through its
+    attributes, sequences and dicts a few levels deep."""
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes if obj.base is None else 0  # views and broadcasts own nothing
+    if sp.issparse(obj):
+        return sum(
+            getattr(obj, a).nbytes
+            for a in ("data", "indices", "indptr", "row", "col")
+            if hasattr(obj, a)
+        )
+    if _depth > 3:
+        return 0
+    if isinstance(obj, dict):
+        return sum(resident_bytes(v, _depth + 1) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return sum(resident_bytes(v, _depth + 1) for v in obj)
+    if hasattr(obj, "__dict__"):
+        return sum(resident_bytes(v, _depth + 1) for v in vars(obj).values())
+    return 0
 
 
 def selection_ops(n_scored: np.ndarray | float, pool: int) -> np.ndarray:

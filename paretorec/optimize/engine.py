@@ -13,6 +13,7 @@ After the search, points of the final front are scored on the problem's ``front_
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Sequence
@@ -218,6 +219,8 @@ class _Search:
         self.previous_elapsed = max((row[4] for row in self.stored_history.values()), default=0.0)
         self.replay_end = max(self.previous, default=-1) + 1  # trials before this are stored
         self.setup_fits = problem.fits  # fitted before the search (the baselines)
+        drain = getattr(problem, "drain_fit_records", None)
+        self.fit_log: list[dict] = [r.to_dict() for r in drain()] if drain is not None else []
         self.generation = 0
         self.next_trial = 0
         self.live_since: float | None = None  # when this session started evaluating
@@ -248,6 +251,7 @@ class _Search:
             self._notify("trial", stored, True)
         jobs = [Job(values[i], self.problem.stages) for i in fresh]
         for j, outcome in self.executor.map(jobs):
+            self.fit_log.extend(outcome.fit_records)
             i = fresh[j]
             record = TrialRecord(
                 first + i,
@@ -348,6 +352,7 @@ class _Search:
                 "workers": getattr(self.executor, "n_workers", 1),
                 "hypervolume_final": hv,
                 "test_scoring_seconds": front_seconds,
+                **fit_summary(self.fit_log),
             },
         )
         self._notify("finished", outcome)
@@ -366,7 +371,39 @@ class _Search:
         todo = [i for i in front if not any(k.startswith(prefixes) for k in records[i].results)]
         jobs = [Job(dict(records[i].params), stages) for i in todo]
         for j, outcome in self.executor.map(jobs):
+            self.fit_log.extend(outcome.fit_records)
             i = todo[j]
             records[i] = records[i].with_results(outcome.results, outcome.seconds)
             self.store.update(records[i])
         return time.perf_counter() - start
+
+
+def fit_summary(log: list[dict]) -> dict[str, Any]:
+    """What ``run.json`` says about model fits: every fit (stage, model, seconds, peak and
+    resident MiB, whether the same model had been fitted for the same stage before: a
+    repeat the cache could have saved), and totals per model and per stage."""
+    if not log:
+        return {}
+    seen: set[str] = set()
+    fits = []
+    for record in log:
+        key = json.dumps([record["stage"], record["model"]], sort_keys=True, default=str)
+        fits.append({**record, "repeat": key in seen})
+        seen.add(key)
+    by_model: dict[str, dict[str, Any]] = {}
+    for fit in fits:
+        entry = by_model.setdefault(
+            str(fit["model"].get("model")),
+            {"fits": 0, "repeats": 0, "seconds": 0.0, "peak_mb_max": 0.0, "by_stage": {}},
+        )
+        entry["fits"] += 1
+        entry["repeats"] += int(fit["repeat"])
+        entry["seconds"] += fit["seconds"]
+        entry["peak_mb_max"] = max(entry["peak_mb_max"], fit["peak_mb"])
+        entry["by_stage"][fit["stage"]] = entry["by_stage"].get(fit["stage"], 0) + 1
+    return {
+        "repeat_fits": sum(int(f["repeat"]) for f in fits),
+        "fit_seconds": sum(f["seconds"] for f in fits),
+        "fits_by_model": by_model,
+        "fit_log": fits,
+    }

@@ -37,13 +37,14 @@ class Job:
 @dataclass(frozen=True)
 class Outcome:
     """The result columns of a job, whether the worker had it memoised, wall time, and the
-    worker's running count of model fits."""
+    worker's running count of model fits, and the fits this job made (``FitRecord`` dicts)."""
 
     results: dict[str, float]
     cached: bool
     seconds: float
     worker: int
     fits: int
+    fit_records: tuple[dict, ...] = ()
 
 
 class Router:
@@ -67,7 +68,9 @@ class Router:
 def _run(target: Any, job: Job, worker: int) -> Outcome:
     start = time.perf_counter()
     results, cached = target.evaluate(job.values, job.stages)
-    return Outcome(results, cached, time.perf_counter() - start, worker, target.fits)
+    drain = getattr(target, "drain_fit_records", None)
+    fitted = tuple(r.to_dict() for r in drain()) if drain is not None else ()
+    return Outcome(results, cached, time.perf_counter() - start, worker, target.fits, fitted)
 
 
 class _FitCounter:

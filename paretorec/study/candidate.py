@@ -8,7 +8,7 @@ from typing import Any
 
 from paretorec import names
 from paretorec.errors import ConfigError
-from paretorec.models import Model, build_model
+from paretorec.models import MODELS, Model
 from paretorec.rerank import RerankSettings
 
 
@@ -30,11 +30,9 @@ class Candidate:
             raise ConfigError(f"`model` must be a model name, got {model!r}")
         pool = values.get(names.POOL_NAME, RerankSettings.pool)
         settings = RerankSettings.from_params(pool, names.term_params(values))
-        return cls(build_model(model, names.model_params(values, model)), settings)
+        return cls(MODELS.get(model).from_values(values), settings)
 
     def values(self) -> dict[str, Any]:
         """The flat form ``from_values`` reads."""
-        out: dict[str, Any] = {names.MODEL: self.model.name}
-        for key, value in self.model.params().items():
-            out[names.model_param(self.model.name, key)] = value
+        out: dict[str, Any] = {names.MODEL: self.model.name, **self.model.values()}
         return {**out, **self.rerank.values()}

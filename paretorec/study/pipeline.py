@@ -10,8 +10,11 @@ candidate, operation counts per pool size).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 import time
+import tracemalloc
 import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -23,16 +26,57 @@ from threadpoolctl import ThreadpoolController
 
 from paretorec.data import Dataset, Split
 from paretorec.data.features import ItemSimilarity, genre_similarity
+from paretorec.data.interactions import Interactions
 from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError, DataWarning
 from paretorec.metrics import Judged, ListContext, MetricRef, Truth
-from paretorec.models import FitData, Model, generate_candidates
+from paretorec.models import FitData, Model, SideInfo, generate_candidates
+from paretorec.models.base import available_memory, resident_bytes
 from paretorec.rerank import CandidatePool, rerank
 from paretorec.study.candidate import Candidate
 
-# Fitted candidate sets kept per pipeline, by memory: about 4 MB each on ML-100k (943 users x 100
-# candidates), so ~250 there, and ~35 for ML-1M's 6,040 users; a refit costs 0.1-0.4 s.
-CACHE_BYTES = 1 << 30
+# What the cache keeps is what a re-rank needs, the top-C candidates (about 4 MB per fitted
+# model on ML-100k, ~200 MB at 47k users), never the fitted models themselves. Its budget is a
+# share of the memory available when the pipeline starts, at least 1 GiB: a fixed 1 GiB made a
+# 47k-user search refit 102 times where 36 fits were needed.
+CACHE_SHARE = 0.25
+CACHE_FLOOR = 1 << 30
+
+
+def default_cache_bytes(workers: int = 1) -> int:
+    """The candidate cache's budget per process: a share of available memory, split between
+    worker processes, never below 1 GiB."""
+    available = available_memory()
+    if available is None:
+        return CACHE_FLOOR
+    return max(CACHE_FLOOR, int(available * CACHE_SHARE / max(workers, 1)))
+
+
+@dataclass(frozen=True)
+class FitRecord:
+    """One model fit: what was fitted, how long it took, how much memory it used.
+
+    Attributes:
+        stage: ``validation``, ``test`` or ``all``.
+        model: The model's flat values (``{"model": ..., "<model>.<param>": ...}``).
+        seconds: Wall time of the fit and of scoring the stage's users.
+        peak_mb: Peak memory allocated during fit and scoring (tracemalloc), MiB.
+        model_mb: Resident size of the fitted model (its arrays), MiB.
+    """
+
+    stage: str
+    model: dict
+    seconds: float
+    peak_mb: float
+    model_mb: float
+
+    def key(self) -> str:
+        return json.dumps([self.stage, self.model], sort_keys=True, default=str)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 # Fits run single-threaded BLAS. On this project's 2-core machines a second BLAS thread made an
 # EASE refit 25x slower whenever the other core was busy (0.2 s -> 5.8 s, measured), and one
 # thread everywhere makes serial and --workers runs bitwise identical. Parallelism comes from
@@ -59,6 +103,7 @@ class FittedCandidates:
     Attributes:
         pool: The top-``max_pool`` candidates, position-major.
         seconds: Wall time the model spent scoring and selecting them.
+        model_mb: Resident size of the fitted model, MiB.
         judged: The truth of every candidate, position-major ``(C + 1, n)`` like the pool
             (None when serving).
         scoring_ops: ``pool size -> (n,)`` operation counts, filled as sizes are asked for.
@@ -67,6 +112,7 @@ class FittedCandidates:
     pool: CandidatePool
     seconds: float
     judged: Judged | None
+    model_mb: float = 0.0
     scoring_ops: dict[int, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -89,6 +135,7 @@ class RankedLists:
         ms_per_user: Measured milliseconds per user (candidate scoring share + re-rank).
         judged: The truth of each slot when the stage has held-out data, gathered from the
             candidates' (so metrics need not look lists up again).
+        model_mb: Resident size of the fitted model, MiB.
     """
 
     users: np.ndarray
@@ -97,6 +144,7 @@ class RankedLists:
     ops: np.ndarray
     ms_per_user: float
     judged: Judged | None = None
+    model_mb: float = 0.0
 
 
 class Pipeline:
@@ -107,9 +155,17 @@ class Pipeline:
         split: Its train/validation/test split, or None when only serving (``all``) is needed.
         k: List length.
         max_pool: Candidates generated per user; every pool size up to it is a prefix.
+        cache_bytes: Budget of the candidate cache (default: ``default_cache_bytes()``).
     """
 
-    def __init__(self, dataset: Dataset, split: Split | None, k: int, max_pool: int) -> None:
+    def __init__(
+        self,
+        dataset: Dataset,
+        split: Split | None,
+        k: int,
+        max_pool: int,
+        cache_bytes: int | None = None,
+    ) -> None:
         if max_pool < k:
             raise ConfigError(f"`rerank.pool >= k` must hold, got pool={max_pool}, k={k}")
         self.dataset = dataset
@@ -122,6 +178,17 @@ class Pipeline:
         # order and eviction consistent (a fit itself runs outside it).
         self._lock = threading.Lock()
         self.fits = 0  # how many candidate sets were computed (cache misses)
+        self.cache_limit = default_cache_bytes() if cache_bytes is None else cache_bytes
+        self.fit_records: list[FitRecord] = []  # drained by whoever reports them
+
+    @cached_property
+    def side(self) -> SideInfo:
+        """The dataset's item side information, shared by every stage and fit."""
+        return SideInfo.of(self.dataset)
+
+    def fit_data(self, inter: Interactions) -> FitData:
+        """A stage's fit matrices with the shared side information."""
+        return FitData.of(inter, self.side)
 
     @cached_property
     def similarity(self) -> ItemSimilarity:
@@ -147,12 +214,12 @@ class Pipeline:
         if name == "all":
             inter = self.dataset.interactions
             users = np.arange(self.dataset.n_users, dtype=np.int32)
-            return self._stage_data(FitData(inter.matrix()), users, None, {"users": len(users)})
+            return self._stage_data(self.fit_data(inter), users, None, {"users": len(users)})
         if name not in ("validation", "test"):
             raise ConfigError(f"unknown stage `{name}`; expected validation, test or all")
         if self.split is None:
             raise ConfigError(f"stage `{name}` needs a split; this pipeline only serves")
-        fit = FitData(self.split.fit_data(name).matrix())  # type: ignore[arg-type]
+        fit = self.fit_data(self.split.fit_data(name))  # type: ignore[arg-type]
         truth = Truth.from_interactions(self.split.truth(name), self.dataset.rating_scale)  # type: ignore[arg-type]
         # A user with held-out events but no training events cannot be personalised; scoring
         # them would measure the fallback, not the model. They are left out and counted.
@@ -180,8 +247,19 @@ class Pipeline:
                 self._candidates.move_to_end(key)
                 return self._candidates[key]
         data = self.stage(stage)
-        with _BLAS.limit(limits=1, user_api="blas"):
-            cands = generate_candidates(model.fit(data.fit), data.fit.X, data.users, self.max_pool)
+        start = time.perf_counter()
+        with _BLAS.limit(limits=1, user_api="blas"), _PeakMemory() as peak:
+            scorer = model.fit(data.fit)
+            cands = generate_candidates(scorer, data.fit.X, data.users, self.max_pool)
+        model_mb = resident_bytes(scorer) / 2**20
+        record = FitRecord(
+            stage,
+            model.values() | {"model": model.name},
+            time.perf_counter() - start,
+            peak.mb,
+            model_mb,
+        )
+        del scorer
         pool = CandidatePool.build(cands.items, cands.scores, data.reference)
         judged = None
         if data.truth is not None:
@@ -191,11 +269,14 @@ class Pipeline:
             )
         with self._lock:
             self.fits += 1
-            entry = self._candidates.setdefault(key, FittedCandidates(pool, cands.seconds, judged))
+            self.fit_records.append(record)
+            entry = self._candidates.setdefault(
+                key, FittedCandidates(pool, cands.seconds, judged, model_mb)
+            )
             self._candidates.move_to_end(key)
             # measured at each insert, so memos grown since the last one count too
             held = self.cache_bytes
-            while held > CACHE_BYTES and len(self._candidates) > 1:
+            while held > self.cache_limit and len(self._candidates) > 1:
                 held -= self._candidates.popitem(last=False)[1].nbytes
         return entry
 
@@ -203,6 +284,12 @@ class Pipeline:
     def cache_bytes(self) -> int:
         """Memory held by the cached candidate sets."""
         return sum(entry.nbytes for entry in list(self._candidates.values()))
+
+    def drain_fit_records(self) -> list[FitRecord]:
+        """The fits made since the last call (each reported once)."""
+        with self._lock:
+            out, self.fit_records = self.fit_records, []
+        return out
 
     def clear(self) -> None:
         """Forget every fitted candidate set (the next evaluation of each model refits)."""
@@ -233,7 +320,7 @@ class Pipeline:
             judged = Judged(
                 gather(fitted.judged.hit, lists.slots), gather(fitted.judged.rating, lists.slots)
             )
-        return RankedLists(data.users, lists.items, lists.values, ops, ms, judged)
+        return RankedLists(data.users, lists.items, lists.values, ops, ms, judged, fitted.model_mb)
 
     def context(self, stage: str, lists: RankedLists) -> ListContext:
         """What metrics read about ``lists`` of a scored stage."""
@@ -247,6 +334,7 @@ class Pipeline:
             ops=lists.ops,
             ms_per_user=lists.ms_per_user,
             prejudged=lists.judged,
+            model_mb=lists.model_mb,
         )
 
     def evaluate(
@@ -255,3 +343,31 @@ class Pipeline:
         """Mean of each metric over the stage's users (users without a value left out)."""
         ctx = self.context(stage, self.recommend(stage, candidate))
         return {m.name: m.compute(ctx)[0] for m in metrics}
+
+
+class _PeakMemory:
+    """Peak bytes allocated inside the block (tracemalloc; numpy and scipy report their
+    buffers to it). Nested or concurrent use shares one trace: the peak then covers them all."""
+
+    _depth = 0
+    _lock = threading.Lock()
+
+    def __enter__(self) -> _PeakMemory:
+        with _PeakMemory._lock:
+            if _PeakMemory._depth == 0 and not tracemalloc.is_tracing():
+                tracemalloc.start()
+                self._started = True
+            else:
+                self._started = False
+            _PeakMemory._depth += 1
+            self._base = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+        self.mb = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _PeakMemory._lock:
+            self.mb = max(0, tracemalloc.get_traced_memory()[1] - self._base) / 2**20
+            _PeakMemory._depth -= 1
+            if _PeakMemory._depth == 0 and self._started:
+                tracemalloc.stop()

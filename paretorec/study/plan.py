@@ -140,17 +140,13 @@ def _check_names(space: SearchSpace) -> None:
     one of its parameters, the pool, or a registered term and one of its parameters."""
     if names.MODEL not in space.names:
         raise ConfigError("space: `model` is required (a model name or a list of them)")
-    model_domain = dict(space.params).get(names.MODEL)
-    if isinstance(model_domain, Real | Int | Grid) or (
-        model_domain is None and not isinstance(dict(space.fixed)[names.MODEL], str)
+    choice = dict(space.params).get(names.MODEL)
+    if isinstance(choice, Real | Int | Grid) or (
+        choice is None and not isinstance(dict(space.fixed)[names.MODEL], str)
     ):
         raise ConfigError("space `model`: a model name or a list of names, not a range")
-    if isinstance(model_domain, Choice) and not all(
-        isinstance(v, str) for v in model_domain.values
-    ):
-        raise ConfigError(
-            f"space `model`: model names must be strings, got {list(model_domain.values)}"
-        )
+    if isinstance(choice, Choice) and not all(isinstance(v, str) for v in choice.values):
+        raise ConfigError(f"space `model`: model names must be strings, got {list(choice.values)}")
     models = space.models()
     for model in models:
         if model not in MODELS:
@@ -179,6 +175,28 @@ def _check_names(space: SearchSpace) -> None:
             )
         else:
             _check_param(name, MODELS.get(parsed.group), parsed.param, f"model `{parsed.group}`")
+    for model in models:
+        MODELS.get(model).check_space(models, model_domain(space, model))
+
+
+def model_domain(space: SearchSpace, model: str) -> dict[str, tuple]:
+    """The values each of ``model``'s parameters can take in ``space``: a choice's values, a
+    range's two bounds, the fixed value, or the declared default."""
+    domain: dict[str, tuple] = {}
+    for p in declared_params(MODELS.get(model)):
+        name = names.model_param(model, p.name)
+        if name not in space.names:
+            domain[p.name] = (p.default,)
+            continue
+        free = dict(space.params).get(name)
+        values = getattr(free, "values", None)
+        if values is not None:
+            domain[p.name] = tuple(values)
+        elif free is not None:
+            domain[p.name] = (space.lower(name), space.upper(name))
+        else:
+            domain[p.name] = (dict(space.fixed)[name],)
+    return domain
 
 
 def _check_param(name: str, cls: type, param: str, owner: str) -> None:

@@ -36,7 +36,7 @@ from paretorec.rerank import RerankSettings, costliest, greedy
 from paretorec.space import Value
 from paretorec.study.candidate import Candidate
 from paretorec.study.pipeline import Pipeline, StageData
-from paretorec.study.plan import Plan, plan, term_defaults
+from paretorec.study.plan import Plan, model_domain, plan, term_defaults
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class Study:
         self.dataset = dataset
         self.split = split
         self.pipeline = Pipeline(dataset, split, self.config.evaluation.k, plan.max_pool)
+        for model in self.space.models():  # what the data lacks is refused before any fit
+            MODELS.get(model).check_data(self.pipeline.side, model_domain(self.space, model))
         self._memo: dict[tuple, dict[str, float]] = {}
         self.data_dir: str | None = None
 
@@ -82,6 +84,10 @@ class Study:
     def fits(self) -> int:
         """Model fits so far (candidate-list cache misses)."""
         return self.pipeline.fits
+
+    def drain_fit_records(self) -> list:
+        """The model fits made since the last call (``FitRecord``s), for ``run.json``."""
+        return self.pipeline.drain_fit_records()
 
     # --- the engine's Problem protocol -----------------------------------------------------
 

@@ -32,7 +32,7 @@ from paretorec.data.synthetic import generate
 from paretorec.errors import DataWarning
 from paretorec.export.point import OperatingPoint
 from paretorec.metrics import METRICS, ListContext, Truth, parse_metric
-from paretorec.models import MODELS, FitData
+from paretorec.models import MODELS, FitData, SideInfo
 from paretorec.models.base import generate_candidates
 from paretorec.objectives import column, front_mask, make_objective
 from paretorec.optimize import ALGORITHMS, engine
@@ -85,7 +85,9 @@ def check_model(name: str, params: Mapping[str, Any] | None = None) -> None:
     assert entry.description, f"model `{name}` needs a docstring (its description)"
     model = MODELS.get(name).create(dict(params or _defaults(name)))
     dataset, split = fixture_dataset()
-    data = FitData(split.train.matrix())
+    side = SideInfo.of(dataset)
+    cls.check_data(side)
+    data = FitData.of(split.train, side)
     users = np.arange(dataset.n_users, dtype=np.int32)
     scorer = model.fit(data)
     scores = np.array(scorer.score(users), dtype=np.float64)
@@ -99,7 +101,7 @@ def check_model(name: str, params: Mapping[str, Any] | None = None) -> None:
         order = free[np.lexsort((free, -scores[u, free]))][:30]
         expected_items[u, : len(order)] = order
     assert np.array_equal(got.items, expected_items), f"{name}: top-C differs from its scores"
-    again = generate_candidates(model.fit(FitData(split.train.matrix())), data.X, users, 30)
+    again = generate_candidates(model.fit(FitData.of(split.train, side)), data.X, users, 30)
     assert np.array_equal(again.items, got.items), f"{name}: two fits rank differently"
     assert np.array_equal(again.scores, got.scores), f"{name}: two fits score differently"
     history = data.history_length[users]

@@ -28,9 +28,12 @@ def test_a_space_of_reals_keeps_pymoos_operators():
 
 
 def test_choice_and_grid_columns_of_the_default_space():
-    space = parse_space(default_space())
+    raw = default_space()
+    space = parse_space(raw)
     names = [name for name, _ in space.params]
-    expected = {"model", "itemknn.k", "itemknn.shrinkage", "ease.l2"}
+    # lists are choices and ranges with levels are grids; continuous ranges are neither
+    expected = {n for n, spec in raw.items() if isinstance(spec, list) or "levels" in spec}
+    assert {"model", "itemknn.k", "ease.l2", "hybrid.first"} <= expected
     assert [names[j] for j in np.flatnonzero(choice_columns(space))] == [
         n for n in names if n in expected
     ]
@@ -59,17 +62,20 @@ def test_mutation_redraws_choice_coordinates_uniformly():
     space = parse_space(default_space())
     choices = choice_columns(space)
     model = [name for name, _ in space.params].index("model")
-    X = np.full((3000, space.n_var), 0.5)  # every point: the middle model
+    n = len(space.models())
+    centres = (np.arange(n) + 0.5) / n
+    X = np.full((3000, space.n_var), 0.5)
+    X[:, model] = centres[0]  # every point: the first model
     rng = np.random.default_rng(1)
     mutated = ChoiceMutation(choices).do(
         _unit_problem(space.n_var), Population.new("X", X), random_state=rng
     )
     models = space.repair(mutated.get("X"))[:, model]
-    changed = models != 0.5
-    # reset with probability 0.9 (individual) x 1/n_var, landing on another of 3 cells 2/3 of
-    # the time
-    assert abs(changed.mean() - 0.9 / space.n_var * 2 / 3) < 0.02
-    assert set(np.round(models[changed], 6)) == {round(1 / 6, 6), round(5 / 6, 6)}
+    changed = models != centres[0]
+    # reset with probability 0.9 (individual) x 1/n_var, landing on another of n cells
+    # (n-1)/n of the time, and on every other cell
+    assert abs(changed.mean() - 0.9 / space.n_var * (n - 1) / n) < 0.02
+    assert set(np.round(models[changed], 6)) == set(np.round(centres[1:], 6))
 
 
 def test_cmopso_redraws_choices_and_keeps_pymoos_mutation_on_reals():

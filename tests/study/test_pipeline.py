@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import paretorec.study.pipeline as pipeline_module
 from paretorec.metrics import parse_metric
 from paretorec.study import Candidate, Pipeline
 
@@ -22,10 +21,10 @@ def test_weight_changes_reuse_the_fit_and_agree_with_a_fresh_pipeline(ml100k, ml
     assert warm.evaluate("validation", point, refs) == cold.evaluate("validation", point, refs)
 
 
-def test_the_cache_is_bounded_by_memory(ml100k, ml100k_split, monkeypatch):
+def test_the_cache_is_bounded_by_memory(ml100k, ml100k_split):
     pipe = Pipeline(ml100k, ml100k_split, 10, 40)
     one = pipe.candidates("validation", Candidate.from_values(POINT).model).nbytes
-    monkeypatch.setattr(pipeline_module, "CACHE_BYTES", int(2.5 * one))
+    pipe.cache_limit = int(2.5 * one)
     for k in (10, 30, 50, 60):
         model = Candidate.from_values({**POINT, "itemknn.k": k}).model
         pipe.candidates("validation", model)
