@@ -143,6 +143,7 @@ class SplitConfig(_Section):
 
 
 TEST_SCORING = ("every", "front")
+SIMILARITIES = ("genres", "semantic")
 # What a run records besides its objectives when the config does not say (at the config's k).
 DEFAULT_RECORD = (
     "precision@{k}",
@@ -161,6 +162,8 @@ class EvaluationConfig(_Section):
     needs only validation objectives runs about twice as fast).
 
     ``record`` defaults to precision, recall, hit rate, ILD, novelty and coverage at ``k``.
+    ``similarity`` is the item similarity of re-rank diversity and ILD: genre overlap
+    (``genres``) or sentence embeddings of title, genres and tags (``semantic``, the extra).
     """
 
     SECTION: ClassVar[str] = "[evaluation]"
@@ -168,12 +171,18 @@ class EvaluationConfig(_Section):
     k: int = 10
     record: tuple[str, ...] | None = None
     test_scoring: str = "every"
+    similarity: str = "genres"
 
     def _check(self) -> None:
         if not self.k > 0:
             raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
         if self.record is None:
             object.__setattr__(self, "record", tuple(m.format(k=self.k) for m in DEFAULT_RECORD))
+        if self.similarity not in SIMILARITIES:
+            raise ConfigError(
+                f"[evaluation] similarity must be one of {', '.join(SIMILARITIES)}, "
+                f"got {self.similarity!r}"
+            )
         if self.test_scoring not in TEST_SCORING:
             raise ConfigError(
                 f"[evaluation] test_scoring must be one of {', '.join(TEST_SCORING)}, "

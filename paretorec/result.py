@@ -257,6 +257,7 @@ class Result:
             values=values,
             selection={"method": method, "reason": reason} if method else {},
             run=run,
+            similarity=self.config.evaluation.similarity,
         )
 
     def chosen(self) -> Selection | None:

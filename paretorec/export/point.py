@@ -16,7 +16,7 @@ from typing import Any
 
 from paretorec import names
 from paretorec._version import __version__
-from paretorec.config import DataConfig, SplitConfig, from_dict
+from paretorec.config import SIMILARITIES, DataConfig, SplitConfig, from_dict
 from paretorec.errors import ConfigError
 from paretorec.optimize.rundir import atomic_write
 from paretorec.study import Candidate
@@ -40,6 +40,7 @@ class OperatingPoint:
         values: ``{"validation": {...}, "test": {...}}`` objective and recorded metric values.
         selection: How it was chosen (method, reason), if by a selector.
         run: Where it came from (run directory, trial id).
+        similarity: The item similarity diversity used (``genres`` or ``semantic``).
     """
 
     candidate: Candidate
@@ -51,6 +52,7 @@ class OperatingPoint:
     values: dict[str, dict[str, float]] = field(default_factory=dict)
     selection: dict[str, str] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
+    similarity: str = "genres"
 
     def to_dict(self) -> dict[str, Any]:
         values = self.candidate.values()
@@ -63,7 +65,13 @@ class OperatingPoint:
             "schema_version": SCHEMA_VERSION,
             "paretorec_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": {"name": model, "params": names.model_params(values, model)},
+            "model": {
+                "name": model,
+                "params": names.model_params(values, model),
+                # models it is built from (a hybrid's members), with their own parameters
+                "members": {m: names.model_params(values, m) for m in names.members(values, model)},
+            },
+            "similarity": self.similarity,
             "rerank": rerank,
             "k": self.k,
             "dataset": {
@@ -93,6 +101,14 @@ class OperatingPoint:
             model = raw["model"]["name"]
             flat: dict[str, Any] = {names.MODEL: model}
             flat.update({names.model_param(model, k): v for k, v in raw["model"]["params"].items()})
+            for member, params in raw["model"].get("members", {}).items():
+                flat.update({names.model_param(member, k): v for k, v in params.items()})
+            similarity = raw.get("similarity", "genres")
+            if similarity not in SIMILARITIES:
+                raise ConfigError(
+                    f"{where}: similarity must be one of {', '.join(SIMILARITIES)}, "
+                    f"got {similarity!r}"
+                )
             flat.update({f"{names.RERANK}.{k}": v for k, v in raw["rerank"].items()})
             k = raw["k"]
             if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -107,6 +123,7 @@ class OperatingPoint:
                 values=raw.get("values", {}),
                 selection=raw.get("selection", {}),
                 run=raw.get("run", {}),
+                similarity=similarity,
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"{where}: missing or malformed field {exc}") from None

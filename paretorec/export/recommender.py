@@ -163,4 +163,6 @@ def point_pipeline(
         )
     parts = make_split(dataset.interactions, first.split) if split else None
     pool = max(max(p.candidate.rerank.pool for p in points), first.k)
-    return Pipeline(dataset, parts, first.k, pool)
+    if any(p.similarity != first.similarity for p in points):
+        raise ConfigError("the points were chosen with different item similarities")
+    return Pipeline(dataset, parts, first.k, pool, similarity=first.similarity)

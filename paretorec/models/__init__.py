@@ -26,11 +26,15 @@ from paretorec.models.factorization import ALS, BPR
 from paretorec.models.hybrid import Hybrid
 from paretorec.models.itemknn import ItemKNN
 from paretorec.models.popularity import Popularity
+from paretorec.models.semantic import Semantic
 from paretorec.models.userknn import UserKNN
 
 BUILT_IN = (Popularity, ItemKNN, UserKNN, EASE, ALS, BPR, Content, Hybrid)
 for _cls in BUILT_IN:
     register_model(_cls)
+# in the default space only when its extra is installed; asking for it without the extra is
+# a one-line error naming the extra (``MODELS.require``)
+MODELS.add(Semantic.name, Semantic, requires={"sentence_transformers": "semantic"})
 
 
 def build_model(name: str, params: Mapping[str, Any]) -> Model:
@@ -56,6 +60,7 @@ __all__ = [
     "Model",
     "Popularity",
     "Scorer",
+    "Semantic",
     "SideInfo",
     "UserKNN",
     "build_model",

@@ -156,6 +156,7 @@ class Pipeline:
         k: List length.
         max_pool: Candidates generated per user; every pool size up to it is a prefix.
         cache_bytes: Budget of the candidate cache (default: ``default_cache_bytes()``).
+        similarity: Item similarity of diversity and ILD: ``genres`` or ``semantic``.
     """
 
     def __init__(
@@ -165,11 +166,13 @@ class Pipeline:
         k: int,
         max_pool: int,
         cache_bytes: int | None = None,
+        similarity: str = "genres",
     ) -> None:
         if max_pool < k:
             raise ConfigError(f"`rerank.pool >= k` must hold, got pool={max_pool}, k={k}")
         self.dataset = dataset
         self.split = split
+        self.similarity_source = similarity
         self.k = k
         self.max_pool = max_pool
         self._stages: dict[str, StageData] = {}
@@ -192,7 +195,11 @@ class Pipeline:
 
     @cached_property
     def similarity(self) -> ItemSimilarity:
-        """Item similarity from the dataset's item features (genres)."""
+        """Item similarity from the dataset's genres, or from sentence embeddings."""
+        if self.similarity_source == "semantic":
+            from paretorec.data.semantic import semantic_similarity  # the optional extra
+
+            return semantic_similarity(self.dataset)
         return genre_similarity(self.dataset)
 
     def stage(self, name: str) -> StageData:

@@ -154,6 +154,7 @@ def _check_names(space: SearchSpace) -> None:
                 f"space `model`: unknown model `{model}`; available: "
                 f"{', '.join(MODELS.available())}"
             )
+        MODELS.require(model)  # an optional extra it needs is installed
     for name in space.names:
         parsed = names.parse(name)
         if parsed.is_model_choice:

@@ -65,7 +65,10 @@ class Study:
         self.space = plan.space
         self.dataset = dataset
         self.split = split
-        self.pipeline = Pipeline(dataset, split, self.config.evaluation.k, plan.max_pool)
+        evaluation = self.config.evaluation
+        self.pipeline = Pipeline(
+            dataset, split, evaluation.k, plan.max_pool, similarity=evaluation.similarity
+        )
         for model in self.space.models():  # what the data lacks is refused before any fit
             MODELS.get(model).check_data(self.pipeline.side, model_domain(self.space, model))
         self._memo: dict[tuple, dict[str, float]] = {}

@@ -285,3 +285,31 @@ def test_ease_refuses_a_fit_that_cannot_fit_in_memory(monkeypatch):
     with pytest.raises(ConfigError, match=r"needs about 11\.9 GiB.*`ease.max_items` to at most"):
         ease.EASE.check_data(side, {"max_items": (0,)})
     ease.EASE.check_data(side, {"max_items": (4000,)})  # restricted: fits
+
+
+def test_an_exported_hybrid_reloads_with_its_members_hyperparameters(tmp_path):
+    from paretorec.config import DataConfig, SplitConfig
+    from paretorec.export.point import OperatingPoint, load_point, save_point
+    from paretorec.rerank import RerankSettings
+
+    model = Candidate.from_values(
+        {
+            "model": "hybrid",
+            "hybrid.first": "als",
+            "hybrid.second": "content",
+            "als.factors": 12,
+            "content.title": 0.0,
+        }
+    ).model
+    point = OperatingPoint(
+        Candidate(model, RerankSettings.of(20, diversity=0.3)),
+        10,
+        DataConfig(),
+        "sha256:x",
+        SplitConfig(),
+        0,
+        similarity="genres",
+    )
+    again = load_point(save_point(point, tmp_path / "p.json"))
+    assert again.candidate == point.candidate
+    assert again.candidate.model.members[0].factors == 12
