@@ -20,7 +20,7 @@ import numpy as np
 from paretorec.data.features import ItemSimilarity
 from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError
-from paretorec.metrics import beyond, calibration, popularity, ranking, rating
+from paretorec.metrics import beyond, calibration, intent, popularity, ranking, rating
 from paretorec.metrics.truth import Judged, Truth
 from paretorec.registry import Registry
 
@@ -184,6 +184,43 @@ def _serendipity(c: ListContext, k: int) -> np.ndarray:
     return beyond.serendipity(c.judged.hit, c.lists, expected, c.n_relevant, k)
 
 
+def _alpha_ndcg(c: ListContext, k: int) -> np.ndarray:
+    flags = _genre_flags(c.reference)
+    if flags is None:
+        c.reference.warn_once("no-genres-alpha", "alpha_ndcg needs item genres; none loaded (NaN)")
+        return np.full(len(c.lists), np.nan)
+    # the ideal depends on the truth only: once per truth object (a stage's, or a resample's)
+    memo = c.reference._shared.setdefault("ideal_alpha_dcg", {})
+    key = (id(c.truth.matrix), k)
+    if key not in memo or memo[key][0] is not c.truth.matrix:
+        if len(memo) > 8:
+            memo.clear()
+        memo[key] = (c.truth.matrix, intent.ideal_alpha_dcg(c.truth.matrix, flags, k))
+    ideal = memo[key][1]
+    top = c.lists[:, :k]
+    valid = (top >= 0) & c.judged.hit[:, :k]
+    genres = np.where(valid[:, :, None], flags[np.maximum(top, 0)], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ideal > 0, intent.alpha_dcg(genres, k) / ideal, np.nan)
+
+
+def _genre_flags(reference: Reference) -> np.ndarray | None:
+    features = reference.item_features
+    if features is None:
+        return None
+    return reference._item_level(
+        "genre_flags", lambda: (np.asarray(features.toarray()) > 0).astype(np.float64)
+    )
+
+
+def _srecall(c: ListContext, k: int) -> np.ndarray:
+    flags, profile = _genre_flags(c.reference), c.reference.user_genres()
+    if flags is None or profile is None:
+        c.reference.warn_once("no-genres-srecall", "srecall needs item genres; none loaded (NaN)")
+        return np.full(len(c.lists), np.nan)
+    return intent.subtopic_recall(c.lists, flags, profile, k)
+
+
 def _miscalibration(c: ListContext, k: int) -> np.ndarray:
     weights, profile = c.reference.genre_weights, c.reference.user_genres()
     if weights is None or profile is None:
@@ -238,6 +275,11 @@ _add("arp", "min", lambda c, k: beyond.slot_mean(c.lists, c.reference.item_count
 _add("aplt", "max",
      lambda c, k: beyond.slot_mean(c.lists, c.reference.long_tail.astype(np.float64), k),
      "average share of each list outside the short head (items holding 80% of interactions)")
+_add("alpha_ndcg", "max", _alpha_ndcg,
+     "α-NDCG with genres as subtopics (α = 0.5): held-out items that cover genres the list "
+     "has not covered yet", **_ACCURACY)
+_add("srecall", "max", _srecall,
+     "subtopic recall: share of the genres of the user's history the top-k covers")
 _add("miscalibration", "min", _miscalibration,
      "Steck's KL of the list's genre mix from the user's history (alpha = 0.01), nats",
      best=0.0, worst=float(np.log(1.0 / calibration.ALPHA)))

@@ -171,6 +171,8 @@ def _generic(
     gains = np.zeros((len(terms), p, n))
     weights = np.array([t.weight for t in terms], dtype=np.float64)
     states = [t.start(data, p, n) for t, data in zip(terms, prepared, strict=True)]
+    for t, term in enumerate(terms):
+        term.initial(states[t], prepared[t], gains[t])
     slots = np.empty((n, k), np.intp)
     picked = np.empty((n, k), np.float64)
     top = np.empty(n, np.float64)

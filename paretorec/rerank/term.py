@@ -29,6 +29,7 @@ import numpy as np
 
 from paretorec import names
 from paretorec.data.reference import Reference
+from paretorec.errors import ConfigError
 from paretorec.registry import Declared, Registry, declared_params
 
 
@@ -38,6 +39,7 @@ class Term(Declared):
     name: ClassVar[str] = ""
     metric: ClassVar[str] = ""  # the metric a larger weight moves its own way (``ild``)
     needs: ClassVar[tuple[str, ...]] = ()  # dataset features read: "genres", "tags", ...
+    batch_dependent: ClassVar[bool] = False  # a user's list depends on who else is re-ranked
     weight: float
 
     @classmethod
@@ -65,6 +67,23 @@ class Term(Declared):
         """Operations per user this term adds to the re-rank when active (cost model)."""
         return 0.0
 
+    @classmethod
+    def check_data(cls, available: Mapping[str, bool], params: Mapping[str, tuple]) -> None:
+        """Raise ConfigError (one line) when the dataset lacks what the term reads.
+
+        Args:
+            available: Which item features the dataset has (``genres``, ``tags``,
+                ``semantic``).
+            params: Each of the term's parameters in the space and the values it can take.
+        """
+        missing = [need for need in cls.needs if not available.get(need, False)]
+        if missing:
+            raise ConfigError(
+                f"re-rank term `{cls.name}` needs item {missing[0]}, which the dataset does not "
+                f"have; remove `{names.term_param(cls.name)}` from the space or use data with "
+                f"{missing[0]}"
+            )
+
 
 class BonusTerm(Term):
     """A term whose gain is a fixed per-item bonus in [0, 1]."""
@@ -87,8 +106,12 @@ class PickTerm(Term):
         raise NotImplementedError
 
     def start(self, prepared: Any, p: int, n: int) -> Any:
-        """The state before the first pick (gains start at 0)."""
+        """The state before the first pick."""
         raise NotImplementedError
+
+    def initial(self, state: Any, prepared: Any, gain: np.ndarray) -> None:
+        """Write every candidate's gain before the first pick into ``gain`` (``(p, n)``,
+        zeros on entry); a term whose gain starts at 0 (MMR) leaves it."""
 
     def advance(self, state: Any, prepared: Any, gain: np.ndarray, arg: np.ndarray) -> None:
         """After each user ``u`` picked row ``arg[u]``: write every candidate's new gain into

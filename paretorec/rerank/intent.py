@@ -1,0 +1,81 @@
+"""The intent term: intent-aware diversity by xQuAD over genres (Santos et al. 2010).
+
+A user's intents are the genres of their history, ``p(g|u)``; an item covers genre g with
+``p(i|g) = p(g|i)``, its unit of weight spread over its genres. An item's gain is how much of
+the user's intents it covers that the picked items have not::
+
+    gain(i | S) = sum_g p(g|u) p(g|i) prod_{j in S} (1 - p(g|j))
+
+in [0, 1]. The metric it moves is ``srecall@k`` (subtopic recall of the user's genres).
+α-NDCG over genres (``alpha_ndcg@k``), which also needs the covered items to be held out,
+goes down with it on ML-100k (0.235 at weight 0, 0.217 at 3, ItemKNN pool 50): spreading a
+list over the user's genres costs more hits than it gains novel ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numba
+import numpy as np
+
+from paretorec.data.reference import Reference
+from paretorec.registry import param
+from paretorec.rerank.calibration import ItemGenres, item_genres
+from paretorec.rerank.term import PickTerm
+
+
+@dataclass(frozen=True)
+class Intent(PickTerm):
+    """xQuAD over genres: a gain for covering the user's genres the list does not cover yet."""
+
+    name: ClassVar[str] = "intent"
+    metric: ClassVar[str] = "srecall"
+    needs: ClassVar[tuple[str, ...]] = ("genres",)
+    weight: float = param(
+        0.0,
+        "weight of the xQuAD coverage of the user's genres",
+        at_least=0,
+        search={"low": 0.0, "high": 1.0},
+    )
+
+    def ops(self, k: int, pool: int) -> float:
+        return float(k * 2 * pool)  # each candidate's genres (about 2), per pick
+
+    def prepare(self, items: np.ndarray, reference: Reference) -> ItemGenres:
+        return item_genres(items, reference)
+
+    def start(self, prepared: ItemGenres, p: int, n: int) -> Any:
+        return np.ones(prepared.profile.shape, np.float64)  # prod (1 - p(g|j)) over picks
+
+    def initial(self, state: Any, prepared: ItemGenres, gain: np.ndarray) -> None:
+        _gains(gain, state, *prepared[:4], prepared.profile)
+
+    def advance(self, state: Any, prepared: ItemGenres, gain: np.ndarray, arg: np.ndarray) -> None:
+        _cover(state, arg, *prepared[:4])
+        _gains(gain, state, *prepared[:4], prepared.profile)
+
+
+@numba.njit(cache=True, nogil=True)
+def _cover(left, arg, items, indptr, genres, weight):  # type: ignore[no-untyped-def]
+    for u in range(arg.shape[0]):
+        i = items[arg[u], u]
+        if i < 0:
+            continue
+        for t in range(indptr[i], indptr[i + 1]):
+            left[u, genres[t]] *= 1.0 - weight[t]
+
+
+@numba.njit(cache=True, nogil=True)
+def _gains(gain, left, items, indptr, genres, weight, profile):  # type: ignore[no-untyped-def]
+    p_rows, n = gain.shape
+    for r in range(p_rows):  # row by row: contiguous candidates (measured faster than by user)
+        for u in range(n):
+            i = items[r, u]
+            total = 0.0
+            if i >= 0:
+                for t in range(indptr[i], indptr[i + 1]):
+                    g = genres[t]
+                    total += profile[u, g] * weight[t] * left[u, g]
+            gain[r, u] = total
