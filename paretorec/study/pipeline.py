@@ -43,13 +43,13 @@ CACHE_SHARE = 0.25
 CACHE_FLOOR = 1 << 30
 
 
-def default_cache_bytes(workers: int = 1) -> int:
-    """The candidate cache's budget per process: a share of available memory, split between
-    worker processes, never below 1 GiB."""
+def default_cache_bytes() -> int:
+    """The candidate cache's budget for this process: a share of the memory available now,
+    never below 1 GiB (each worker process takes its own share)."""
     available = available_memory()
     if available is None:
         return CACHE_FLOOR
-    return max(CACHE_FLOOR, int(available * CACHE_SHARE / max(workers, 1)))
+    return max(CACHE_FLOOR, int(available * CACHE_SHARE))
 
 
 @dataclass(frozen=True)
