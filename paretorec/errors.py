@@ -27,3 +27,7 @@ class UnknownNameError(ParetoRecError, KeyError):
 
 class DataWarning(UserWarning):
     """Something in the data was excluded or could not be scored; the numbers say how much."""
+
+
+class ConfigWarning(UserWarning):
+    """A config that runs but probably does not do what was meant (the line says what)."""

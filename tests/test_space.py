@@ -5,6 +5,7 @@ from paretorec.config import ExperimentConfig
 from paretorec.errors import ConfigError
 from paretorec.models import MODELS
 from paretorec.registry import declared_params
+from paretorec.rerank import TERMS
 from paretorec.space import Choice, Grid, Int, Real, parse_space
 from paretorec.study import default_space, plan
 
@@ -22,8 +23,8 @@ def test_default_space_decodes_conditional_parameters():
     values = space.decode(x)
     assert values["model"] == "ease"
     assert "ease.l2" in values and not any(k.startswith("itemknn.") for k in values)
-    x[0] = 0.5 / len(models)  # popularity: no hyperparameters
-    assert set(space.decode(x)) == {"model", "rerank.pool", "rerank.diversity", "rerank.novelty"}
+    x[0] = 0.5 / len(models)  # popularity: no hyperparameters, only the re-rank ones
+    assert {n for n in space.decode(x) if not n.startswith("rerank.")} == {"model"}
 
 
 def test_a_hybrids_members_parameters_are_active_with_it():
@@ -125,7 +126,14 @@ def test_the_built_in_space_is_what_the_plug_ins_declare():
     for model in models:  # every declared range and nothing else
         for p in declared_params(MODELS.get(model)):
             assert space.get(f"{model}.{p.name}") == p.search
-    assert set(space) == {"model", "rerank.pool", "rerank.diversity", "rerank.novelty"} | {
+    terms = {
+        f"rerank.{t}" if p.name == "weight" else f"rerank.{t}.{p.name}"
+        for t in TERMS.in_order()
+        for p in declared_params(TERMS.get(t))
+        if p.search
+    }
+    assert {"rerank.diversity", "rerank.calibration", "rerank.coverage"} <= terms
+    assert set(space) == {"model", "rerank.pool"} | terms | {
         f"{m}.{p.name}" for m in models for p in declared_params(MODELS.get(m)) if p.search
     }
 

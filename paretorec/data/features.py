@@ -60,6 +60,22 @@ def genre_similarity(dataset: Dataset) -> ItemSimilarity:
     return ItemSimilarity.cosine(features.matrix)
 
 
+def tag_similarity(dataset: Dataset) -> ItemSimilarity:
+    """Cosine similarity of the items' TF-IDF tag vectors (scikit-learn's weighting); items
+    without tags are similar to nothing."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    tags = dataset.item_tags
+    if tags is None or tags.matrix.nnz == 0:
+        return ItemSimilarity(np.zeros(dataset.n_items, np.int32), np.zeros((1, 1), np.float32))
+    return ItemSimilarity.cosine(TfidfTransformer(sublinear_tf=True).fit_transform(tags.matrix))
+
+
+# Steck's (2018) smoothing of a list's genre mix toward the user's: q~ = (1 - α) q + α p. Shared
+# by the miscalibration metric and the calibration term, which must agree.
+CALIBRATION_ALPHA = 0.01
+
+
 def genre_weights(features: sp.csr_matrix | np.ndarray) -> np.ndarray:
     """``(n_items, n_genres)`` each item's genre flags scaled to sum to 1 (0 rows stay 0)."""
     dense = np.asarray(features.toarray() if sp.issparse(features) else features, np.float64)

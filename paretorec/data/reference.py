@@ -31,12 +31,15 @@ class Reference:
         users: ``(n,)`` user codes of the evaluated users, row-aligned with the lists.
         similarity: Genre (feature) similarity of items.
         item_features: ``(n_items, n_features)`` item features (genres), or None.
+        similarities: Item similarity by name (``genres``, ``tags``, ``semantic``), built on
+            demand and shared by every stage; None when only ``similarity`` is known.
     """
 
     X: sp.csr_matrix
     users: np.ndarray
     similarity: ItemSimilarity
     item_features: sp.csr_matrix | None = None
+    similarities: Callable[[str], ItemSimilarity] | None = None
     _shared: dict[str, Any] = field(default_factory=dict, repr=False)
     _rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -57,6 +60,12 @@ class Reference:
         if not self._shared.get(f"warned:{key}"):
             self._shared[f"warned:{key}"] = True
             warnings.warn(message, DataWarning, stacklevel=3)
+
+    def similarity_by(self, name: str) -> ItemSimilarity:
+        """The item similarity called ``name``; ``evaluation`` is the one ILD is measured by."""
+        if name == "evaluation" or self.similarities is None:
+            return self.similarity
+        return self.similarities(name)
 
     @property
     def n_items(self) -> int:
@@ -150,6 +159,7 @@ class Reference:
             users=self.users[rows],
             similarity=self.similarity,
             item_features=self.item_features,
+            similarities=self.similarities,
             _shared=self._shared,
             _rows={key: values[rows] for key, values in self._rows.items()},
         )

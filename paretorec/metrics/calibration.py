@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from paretorec.data.features import genre_weights, normalise_rows, user_genres
+from paretorec.data.features import CALIBRATION_ALPHA, genre_weights, normalise_rows, user_genres
 
 __all__ = ["ALPHA", "genre_weights", "miscalibration", "user_genres"]
 
-ALPHA = 0.01
+ALPHA = CALIBRATION_ALPHA
 
 
 def miscalibration(

@@ -22,8 +22,8 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from paretorec.data.features import CALIBRATION_ALPHA as ALPHA
 from paretorec.data.reference import Reference
-from paretorec.metrics.calibration import ALPHA
 from paretorec.registry import param
 from paretorec.rerank.term import PickTerm
 

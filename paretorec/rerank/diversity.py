@@ -3,6 +3,7 @@ similarity."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -10,6 +11,7 @@ import numba
 import numpy as np
 
 from paretorec.data.reference import Reference
+from paretorec.errors import ConfigError
 from paretorec.registry import param
 from paretorec.rerank import greedy
 from paretorec.rerank.term import PickTerm
@@ -31,9 +33,10 @@ class Diversity(PickTerm):
     """MMR diversity: a penalty for similarity to the items already picked.
 
     ``gain(i | picked) = -max over picked j of sim(i, j)``, with ``sim`` the cosine of the
-    items' genre vectors (the dataset's item similarity). A weight so small that
-    ``value / weight`` would overflow float32 (below about 1e-38) re-ranks as weight 0: its
-    penalty is below the resolution of the values anyway.
+    items' genre vectors, TF-IDF tag vectors or sentence embeddings (``similarity``;
+    ``evaluation``, the default, is the one ILD is measured by: ``[evaluation] similarity``).
+    A weight so small that ``value / weight`` would overflow float32 (below about 1e-38)
+    re-ranks as weight 0: its penalty is below the resolution of the values anyway.
     """
 
     name: ClassVar[str] = "diversity"
@@ -42,12 +45,27 @@ class Diversity(PickTerm):
     weight: float = param(
         0.0, "weight of the MMR redundancy penalty", at_least=0, search={"low": 0.0, "high": 1.0}
     )
+    similarity: str = param(
+        "evaluation",
+        "item similarity: evaluation (as ILD), genres, tags or semantic",
+        choices=("evaluation", "genres", "tags", "semantic"),
+    )
+
+    @classmethod
+    def check_data(cls, available: Mapping[str, bool], params: Mapping[str, tuple]) -> None:
+        for name in params.get("similarity", ()):
+            if name in ("tags", "semantic") and not available.get(name, False):
+                raise ConfigError(
+                    f"re-rank term `diversity` by {name}: the dataset has no item {name}"
+                    + (" (or the semantic extra is missing)" if name == "semantic" else "")
+                    + '; use `rerank.diversity.similarity = "genres"`'
+                )
 
     def ops(self, k: int, pool: int) -> float:
         return float(k * pool)  # similarity lookups, one per candidate and pick
 
     def prepare(self, items: np.ndarray, reference: Reference) -> _Profiles:
-        similarity = reference.similarity
+        similarity = reference.similarity_by(self.similarity)
         valid = items >= 0
         profile = np.where(valid, similarity.profile[np.where(valid, items, 0)], 0).astype(np.intp)
         n_profiles = similarity.table.shape[0]

@@ -25,7 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from paretorec.data import Dataset, Split
-from paretorec.data.features import ItemSimilarity, genre_similarity
+from paretorec.data.features import ItemSimilarity, genre_similarity, tag_similarity
 from paretorec.data.interactions import Interactions
 from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError, DataWarning
@@ -173,6 +173,7 @@ class Pipeline:
         self.dataset = dataset
         self.split = split
         self.similarity_source = similarity
+        self._similarities: dict[str, ItemSimilarity] = {}
         self.k = k
         self.max_pool = max_pool
         self._stages: dict[str, StageData] = {}
@@ -195,12 +196,28 @@ class Pipeline:
 
     @cached_property
     def similarity(self) -> ItemSimilarity:
-        """Item similarity from the dataset's genres, or from sentence embeddings."""
-        if self.similarity_source == "semantic":
+        """The item similarity of ILD (``[evaluation] similarity``)."""
+        return self.similarity_named(self.similarity_source)
+
+    def similarity_named(self, name: str) -> ItemSimilarity:
+        """Item similarity from genres, tags (TF-IDF cosine) or sentence embeddings, built
+        once per pipeline."""
+        with self._lock:
+            cached = self._similarities.get(name)
+        if cached is not None:
+            return cached
+        if name == "semantic":
             from paretorec.data.semantic import semantic_similarity  # the optional extra
 
-            return semantic_similarity(self.dataset)
-        return genre_similarity(self.dataset)
+            made = semantic_similarity(self.dataset)
+        elif name == "tags":
+            made = tag_similarity(self.dataset)
+        elif name == "genres":
+            made = genre_similarity(self.dataset)
+        else:
+            raise ConfigError(f"unknown item similarity `{name}`; expected genres, tags, semantic")
+        with self._lock:
+            return self._similarities.setdefault(name, made)
 
     def stage(self, name: str) -> StageData:
         """The ``validation``, ``test`` or ``all`` stage (built once)."""
@@ -213,7 +230,11 @@ class Pipeline:
     ) -> StageData:
         features = self.dataset.item_features
         reference = Reference(
-            fit.X, users, self.similarity, None if features is None else features.matrix
+            fit.X,
+            users,
+            self.similarity,
+            None if features is None else features.matrix,
+            self.similarity_named,
         )
         return StageData(fit, users, truth, reference, counts)
 

@@ -9,6 +9,7 @@ a range.
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from paretorec import names
 from paretorec.config import ExperimentConfig
 from paretorec.data import DATASETS
-from paretorec.errors import ConfigError
+from paretorec.errors import ConfigError, ConfigWarning
 from paretorec.metrics import METRICS, MetricRef, parse_metric
 from paretorec.models import MODELS
 from paretorec.objectives import ConstraintSpec, make_objective, natural_bounds, parse_constraint
@@ -114,6 +115,7 @@ def plan(config: ExperimentConfig) -> Plan:
             )
         if ref.name not in [r.name for r in refs]:
             refs.append(ref)
+    _warn_unmoved(space, objectives)
     for o in objectives:  # directions and explicit bounds, before any data is read;
         # data-derived anchors are stood in for by a placeholder next to the known bound
         ref = parse_metric(o.metric)
@@ -133,6 +135,39 @@ def plan(config: ExperimentConfig) -> Plan:
         if not metric.deterministic and not metric.at_k and name not in [r.name for r in refs]:
             refs.append(parse_metric(name))
     return Plan(config, space, tuple(refs), constraints)
+
+
+def _warn_unmoved(space: SearchSpace, objectives: Any) -> None:
+    """Warn about an objective that nothing in the space can move: a term's own metric while
+    that term is off, or any objective when the space is one model without free parameters
+    and no active term."""
+    active_terms = {
+        term
+        for term, params in term_domains(space).items()
+        if max(float(w) for w in params.get("weight", (0.0,))) > 0
+    }
+    free = [n for n in space.names if n in dict(space.params) and n != names.POOL_NAME]
+    frozen = not free and not active_terms and len(space.models()) == 1
+    pool_free = names.POOL_NAME in dict(space.params)
+    for o in objectives:
+        base = parse_metric(o.metric).metric.name
+        if pool_free and not METRICS.get(base).at_k:
+            continue  # the pool moves the cost measures
+        owners = [t for t in TERMS.in_order() if TERMS.get(t).metric == base]
+        if frozen and METRICS.get(base).deterministic:
+            warnings.warn(
+                f"objective `{o.metric}`: nothing in the space moves it (one model without free "
+                "parameters and no active re-rank term); every point will score the same",
+                ConfigWarning,
+                stacklevel=3,
+            )
+        elif owners and not active_terms & set(owners) and len(space.models()) == 1 and not free:
+            warnings.warn(
+                f"objective `{o.metric}`: no active re-rank term targets it "
+                f"({', '.join(names.term_param(t) for t in owners)} is off) and the model is fixed",
+                ConfigWarning,
+                stacklevel=3,
+            )
 
 
 def _check_names(space: SearchSpace) -> None:
@@ -198,6 +233,29 @@ def model_domain(space: SearchSpace, model: str) -> dict[str, tuple]:
         else:
             domain[p.name] = (dict(space.fixed)[name],)
     return domain
+
+
+def term_domains(space: SearchSpace) -> dict[str, dict[str, tuple]]:
+    """Per term of the space, the values each of its parameters can take (as
+    ``model_domain``; parameters the space does not name keep their default)."""
+    out: dict[str, dict[str, tuple]] = {}
+    for name in space.names:
+        parsed = names.parse(name)
+        if not (parsed.is_rerank and parsed.term is not None):
+            continue
+        free = dict(space.params).get(name)
+        values = getattr(free, "values", None)
+        if values is not None:
+            domain = tuple(values)
+        elif free is not None:
+            domain = (space.lower(name), space.upper(name))
+        else:
+            domain = (dict(space.fixed)[name],)
+        out.setdefault(parsed.term, {})[parsed.param] = domain
+    for term, params in out.items():
+        for p in declared_params(TERMS.get(term)):
+            params.setdefault(p.name, (p.default,))
+    return out
 
 
 def _check_param(name: str, cls: type, param: str, owner: str) -> None:

@@ -32,11 +32,11 @@ from paretorec.objectives import (
     natural_bounds,
 )
 from paretorec.registry import declared_params
-from paretorec.rerank import RerankSettings, costliest, greedy
+from paretorec.rerank import TERMS, RerankSettings, costliest, greedy
 from paretorec.space import Value
 from paretorec.study.candidate import Candidate
 from paretorec.study.pipeline import Pipeline, StageData
-from paretorec.study.plan import Plan, model_domain, plan, term_defaults
+from paretorec.study.plan import Plan, model_domain, plan, term_defaults, term_domains
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Study:
         )
         for model in self.space.models():  # what the data lacks is refused before any fit
             MODELS.get(model).check_data(self.pipeline.side, model_domain(self.space, model))
+        self._check_terms()
         self._memo: dict[tuple, dict[str, float]] = {}
         self.data_dir: str | None = None
 
@@ -87,6 +88,18 @@ class Study:
     def fits(self) -> int:
         """Model fits so far (candidate-list cache misses)."""
         return self.pipeline.fits
+
+    def _check_terms(self) -> None:
+        """Every active term of the space has the item data it reads."""
+        side = self.pipeline.side
+        available = {
+            "genres": side.genres is not None and side.genres[0].nnz > 0,
+            "tags": side.tags is not None and side.tags[0].nnz > 0,
+            "semantic": MODELS.get("semantic").default_space if "semantic" in MODELS else False,
+        }
+        for term, params in term_domains(self.space).items():
+            if max(float(w) for w in params.get("weight", (0.0,))) > 0:
+                TERMS.get(term).check_data(available, params)
 
     def drain_fit_records(self) -> list:
         """The model fits made since the last call (``FitRecord``s), for ``run.json``."""

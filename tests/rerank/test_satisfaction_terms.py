@@ -188,3 +188,91 @@ def test_each_term_moves_its_metric_monotonically_on_ml100k(
         for w in (0.0, 0.3, 1.0, 3.0)
     ]
     assert all(sign * (b - a) > 0 for a, b in itertools.pairwise(values)), values
+
+
+def test_diversity_can_use_tags_and_ild_keeps_its_own_similarity(data_dir):
+    from paretorec.data import holdout_split, load_dataset
+    from paretorec.metrics import parse_metric
+    from paretorec.study import Candidate, Pipeline
+
+    ds = load_dataset("ml-latest-small", data_dir)
+    pipe = Pipeline(ds, holdout_split(ds.interactions, 0.2, 0.2, 42), 10, 30)
+    base = {"model": "popularity", "rerank.pool": 30, "rerank.diversity": 1.0}
+    by_genres = pipe.recommend("validation", Candidate.from_values(base))
+    by_tags = pipe.recommend(
+        "validation", Candidate.from_values({**base, "rerank.diversity.similarity": "tags"})
+    )
+    assert not np.array_equal(by_genres.items, by_tags.items)
+    tags = pipe.similarity_named("tags")
+    assert tags.table.shape[0] > 100 and pipe.similarity_source == "genres"
+    ild = [parse_metric("ild@10")]  # ILD stays genre-based: genre diversity scores higher
+    g = pipe.evaluate("validation", Candidate.from_values(base), ild)["ild@10"]
+    t = pipe.evaluate(
+        "validation",
+        Candidate.from_values({**base, "rerank.diversity.similarity": "tags"}),
+        ild,
+    )["ild@10"]
+    assert g > t
+
+
+def test_terms_refuse_data_they_cannot_read(tmp_path, data_dir, capsys):
+    from tests.test_cli import run_cli
+
+    csv = tmp_path / "logs.csv"
+    csv.write_text(
+        "user,item,rating\n"
+        + "".join(f"{u},{i},4\n" for u in range(1, 20) for i in range(1, 30, 2))
+    )
+    for space, needle in [
+        ('"rerank.calibration" = { low = 0.0, high = 1.0 }', "`calibration` needs item genres"),
+        ('"rerank.diversity" = 0.5\n"rerank.diversity.similarity" = "tags"', "by tags"),
+    ]:
+        config = tmp_path / "c.toml"
+        config.write_text(
+            f'[data]\ndataset = "file"\npath = "{csv}"\n[search]\nalgorithm = "random"\n'
+            f'population = 2\ngenerations = 1\n[space]\nmodel = "popularity"\n{space}\n'
+        )
+        code, _, err = run_cli(["tune", config, "--out", tmp_path / "r", "--quiet"], capsys)
+        assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_negative_weight_range_is_refused_at_config_load():
+    from paretorec.config import ExperimentConfig
+    from paretorec.errors import ConfigError
+    from paretorec.study import plan
+
+    with pytest.raises(ConfigError, match=r"rerank\.longtail >= 0"):
+        plan(ExperimentConfig(space={"model": "ease", "rerank.longtail": {"low": -1.0, "high": 1}}))
+
+
+def test_one_users_list_under_coverage_is_their_row_of_the_batch(ml100k, data_dir):
+    from paretorec.config import DataConfig, SplitConfig
+    from paretorec.export.point import OperatingPoint
+    from paretorec.export.recommender import recommender
+    from paretorec.study import Candidate
+
+    cand = Candidate.from_values({"model": "popularity", "rerank.pool": 30, "rerank.coverage": 2.0})
+    point = OperatingPoint(cand, 10, DataConfig(), ml100k.checksum, SplitConfig(), 0)
+    rec = recommender(point, data_dir=data_dir)
+    everyone = rec.recommend()
+    user = everyone["user"].iloc[0]
+    alone = rec.recommend(users=[user])
+    assert alone.equals(everyone[everyone["user"] == user].reset_index(drop=True))
+    # and the batch matters: without the other users, popularity would give the plain top
+    assert everyone.groupby("user")["item"].apply(tuple).nunique() > 1
+
+
+def test_an_objective_nothing_moves_is_named_in_a_warning():
+    from paretorec.config import ExperimentConfig
+    from paretorec.errors import ConfigWarning
+    from paretorec.study import plan
+
+    objectives = [{"metric": "ndcg@10"}, {"metric": "miscalibration@10"}]
+    with pytest.warns(ConfigWarning, match="miscalibration@10"):
+        plan(ExperimentConfig(space={"model": "popularity"}, objectives=objectives))
+    with pytest.warns(ConfigWarning, match=r"rerank\.calibration is off"):
+        plan(
+            ExperimentConfig(
+                space={"model": "popularity", "rerank.novelty": 0.5}, objectives=objectives
+            )
+        )
