@@ -206,10 +206,10 @@ def _parse_weights(text: str) -> list[float]:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for the PNG files. Default: RUN/plots.",
+    help="Folder for the PNG and SVG files. Default: RUN/plots.",
 )
 def plot(run: Path, out: Path | None) -> None:
-    """Draw RUN's Pareto plots (PNG) with the chosen point marked."""
+    """Draw RUN's Pareto plots (PNG and SVG) with the chosen point marked: every pair, and for three or more objectives a scatter matrix and parallel coordinates."""
     from paretorec.optimize.rundir import PLOTS
     from paretorec.report import figures, save
     from paretorec.result import Result

@@ -95,6 +95,10 @@ def test_plot_and_recommend_reproduce_the_run(tuned, capsys, data_dir):
     assert run_cli(["select", run], capsys)[0] == 0
     code, out, _ = run_cli(["plot", run], capsys)
     assert code == 0 and (run / "plots" / "pareto.png").stat().st_size > 10_000
+    for name in ("scatter_matrix", "parallel"):  # three objectives: the 4+-objective views too
+        assert (run / "plots" / f"{name}.png").stat().st_size > 10_000
+        svg = (run / "plots" / f"{name}.svg").read_text()
+        assert "operations per" in svg  # the cost axis carries its unit (wrapped)
     recs = root / "recs.csv"
     code, out, err = run_cli(
         [

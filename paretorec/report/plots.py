@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import matplotlib
 import numpy as np
 
+from paretorec.objectives import column
 from paretorec.result import Result
 
 if TYPE_CHECKING:
@@ -74,8 +76,8 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
                 label="chosen",
                 zorder=5,
             )
-        ax.set_xlabel(result.objectives[i].label())
-        ax.set_ylabel(result.objectives[j].label())
+        ax.set_xlabel(axis_label(result.objectives[i]))
+        ax.set_ylabel(axis_label(result.objectives[j]))
         for axis, col in (("x", natural[:, i]), ("y", natural[:, j])):
             if _spans_decades(col):  # costs spread over orders of magnitude
                 (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
@@ -104,18 +106,269 @@ def hypervolume_figure(result: Result) -> Figure:
     return fig
 
 
-def save(figures: dict[str, Figure], out_dir: str | Path, dpi: int = 120) -> list[Path]:
-    """Write each figure as ``<name>.png`` in ``out_dir`` (created)."""
+def save(
+    figures: dict[str, Figure], out_dir: str | Path, dpi: int = 120, formats: tuple = ("png", "svg")
+) -> list[Path]:
+    """Write each figure as ``<name>.png`` and ``<name>.svg`` in ``out_dir`` (created), with
+    a tight bounding box so no label is clipped."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, fig in figures.items():
-        path = out / f"{name}.png"
-        fig.savefig(path, dpi=dpi)
-        paths.append(path)
+        for fmt in formats:
+            path = out / f"{name}.{fmt}"
+            # SVG keeps its text as text (searchable, editable), not glyph outlines
+            with matplotlib.rc_context({"svg.fonttype": "none"}):
+                fig.savefig(path, dpi=dpi, bbox_inches="tight")
+            paths.append(path)
     return paths
 
 
+# Units of the objectives that have one (accuracy and satisfaction metrics are unitless shares)
+UNITS = {
+    "cost": "operations per request",
+    "ms_per_user": "ms per user",
+    "memory_mb": "MiB",
+    "miscalibration": "nats",
+    "novelty": "bits",
+    "arp": "training users per item",
+}
+_MODEL_COLOURS = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf",
+)  # fmt: skip
+
+
+def axis_label(objective: Any) -> str:
+    """``cost, operations per request (lower is better)``: name, unit, direction."""
+    base = objective.name.split("@")[0]
+    unit = UNITS.get(base)
+    arrow = "higher is better" if objective.direction == "max" else "lower is better"
+    return f"{objective.name}, {unit} ({arrow})" if unit else f"{objective.name} ({arrow})"
+
+
+def _groups(result: Result) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | None, dict]:
+    """Objective values of every trial, front and feasibility masks, the chosen row, and each
+    model's colour."""
+    trials = result.trials
+    natural = result.natural(trials)
+    on_front = trials["trial"].isin([r.trial for r in result.front_records]).to_numpy()
+    feasible = np.ones(len(trials), dtype=bool)
+    for c in result.constraints:
+        feasible &= c.violation(trials[column("validation", c.ref.name)].to_numpy()) <= 0
+    selection = result.chosen()
+    chosen_row = None
+    if selection is not None and selection.trial in set(trials["trial"]):
+        chosen_row = int(np.flatnonzero(trials["trial"].to_numpy() == selection.trial)[0])
+    models = list(dict.fromkeys(trials["model"].astype(str)))
+    colours = {m: _MODEL_COLOURS[i % len(_MODEL_COLOURS)] for i, m in enumerate(models)}
+    return natural, on_front, feasible, chosen_row, colours
+
+
+def _baselines(result: Result) -> dict[str, np.ndarray]:
+    """Each baseline's objective values (validation), from ``run.json``."""
+    out = {}
+    for name, values in result.meta.get("baselines", {}).items():
+        row = [values.get(o.name) for o in result.objectives]
+        if all(v is not None for v in row):
+            out[name] = np.array(row, dtype=np.float64)
+    return out
+
+
+def scatter_matrix_figure(result: Result) -> Figure:
+    """Every pair of objectives (lower triangle), points coloured by model: front points solid,
+    other evaluations faint, constraint violators as crosses, baselines as black diamonds,
+    the chosen point as a gold star; histograms of the front on the diagonal."""
+    natural, on_front, feasible, chosen_row, colours = _groups(result)
+    models = result.trials["model"].astype(str).to_numpy()
+    m = len(result.objectives)
+    fig = _figure(2.9 * m + 1.6, 2.7 * m + 0.8)
+    axes = fig.subplots(m, m, squeeze=False)
+    baselines = _baselines(result)
+    for i in range(m):
+        for j in range(m):
+            ax = axes[i, j]
+            if j > i:
+                ax.axis("off")
+                continue
+            if i == j:
+                ax.hist(natural[on_front, i], bins=15, color="#1f5fa8", alpha=0.7)
+            else:
+                x, y = natural[:, j], natural[:, i]
+                for model, colour in colours.items():
+                    mine = models == model
+                    ax.scatter(
+                        x[mine & feasible & ~on_front],
+                        y[mine & feasible & ~on_front],
+                        s=8,
+                        c=colour,
+                        alpha=0.25,
+                        lw=0,
+                    )
+                    ax.scatter(
+                        x[mine & on_front],
+                        y[mine & on_front],
+                        s=22,
+                        c=colour,
+                        lw=0,
+                        label=model if (i, j) == (1, 0) else None,
+                    )
+                ax.scatter(
+                    x[~feasible],
+                    y[~feasible],
+                    s=14,
+                    marker="x",
+                    c="#555555",
+                    lw=0.8,
+                    label="violates a constraint"
+                    if (i, j) == (1, 0) and (~feasible).any()
+                    else None,
+                )
+                for name, values in baselines.items():
+                    ax.scatter(
+                        values[j],
+                        values[i],
+                        s=40,
+                        marker="D",
+                        c="black",
+                        zorder=4,
+                        label="baselines"
+                        if (i, j) == (1, 0) and name == next(iter(baselines))
+                        else None,
+                    )
+                if chosen_row is not None:
+                    ax.scatter(
+                        x[chosen_row],
+                        y[chosen_row],
+                        s=220,
+                        marker="*",
+                        c="#ffd700",
+                        edgecolors="black",
+                        lw=0.6,
+                        zorder=5,
+                        label="chosen" if (i, j) == (1, 0) else None,
+                    )
+                if _spans_decades(x):
+                    ax.set_xscale("log")
+                if _spans_decades(y):
+                    ax.set_yscale("log")
+            ax.grid(alpha=0.3)
+            ax.tick_params(labelsize=7)
+            if i == m - 1:
+                ax.set_xlabel(_wrap(axis_label(result.objectives[j])), fontsize=8)
+            if j == 0:
+                ax.set_ylabel(_wrap(axis_label(result.objectives[i])), fontsize=8)
+    if m > 1:
+        fig.legend(
+            *axes[1, 0].get_legend_handles_labels(),
+            loc="upper right",
+            fontsize=8,
+            title="model (front solid)",
+            title_fontsize=8,
+        )
+    fig.suptitle(_title(result), fontsize=10)
+    return fig
+
+
+def parallel_figure(result: Result) -> Figure:
+    """The front in parallel coordinates: one axis per objective, each scaled so its best
+    value is at the top (log scale where values span decades; the labels give the real values
+    and units), one line per front point coloured by model; the chosen point bold black, the
+    baselines dashed grey."""
+    natural, on_front, _, chosen_row, colours = _groups(result)
+    models = result.trials["model"].astype(str).to_numpy()
+    objectives = result.objectives
+    m = len(objectives)
+    baselines = _baselines(result)
+    shown = np.vstack([natural[on_front], *baselines.values()])
+    # an axis whose values span decades (cost) is drawn on a log scale
+    logged = np.array([_spans_decades(col) and np.nanmin(col) > 0 for col in shown.T])
+
+    def transform(values: np.ndarray) -> np.ndarray:
+        return np.where(logged, np.log10(np.where(logged, np.maximum(values, 1e-300), 1.0)), values)
+
+    lo = np.nanmin(transform(shown), axis=0)
+    hi = np.nanmax(transform(shown), axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)
+
+    def scaled(values: np.ndarray) -> np.ndarray:
+        out = (transform(values) - lo) / span
+        return np.where([o.direction == "max" for o in objectives], out, 1.0 - out)
+
+    fig = _figure(max(6.5, 2.3 * m), 4.8)
+    ax = fig.subplots()
+    xs = np.arange(m)
+    for model, colour in colours.items():
+        rows = np.flatnonzero(on_front & (models == model))
+        for n, row in enumerate(rows):
+            ax.plot(
+                xs,
+                scaled(natural[row]),
+                c=colour,
+                alpha=0.55,
+                lw=1.0,
+                label=model if n == 0 else None,
+            )
+    for n, values in enumerate(baselines.values()):
+        ax.plot(
+            xs,
+            scaled(values),
+            c="#666666",
+            ls="--",
+            lw=0.9,
+            alpha=0.7,
+            label="baselines (models at defaults)" if n == 0 else None,
+        )
+    if chosen_row is not None:
+        ax.plot(xs, scaled(natural[chosen_row]), c="black", lw=3.2, label="chosen", zorder=5)
+    ax.set_xticks(xs)
+    ax.set_xticklabels([_wrap(axis_label(o), 18) for o in objectives], fontsize=8)
+    ax.set_yticks([0.0, 1.0])
+    ax.set_yticklabels(["worst shown", "best shown"], fontsize=8)
+    for x, o, a, b, log in zip(xs, objectives, lo, hi, logged, strict=True):
+        if log:
+            a, b = 10.0**a, 10.0**b
+        best, worst = (b, a) if o.direction == "max" else (a, b)
+        ax.annotate(f"{best:.4g}", (x, 1.0), xytext=(3, 4), textcoords="offset points", fontsize=7)
+        ax.annotate(
+            f"{worst:.4g}", (x, 0.0), xytext=(3, -10), textcoords="offset points", fontsize=7
+        )
+        ax.axvline(x, c="#999999", lw=0.6)
+        if log:
+            ax.annotate(
+                "log scale",
+                (x, 0.5),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=6,
+                color="#777777",
+                rotation=90,
+            )
+    ax.set_ylim(-0.08, 1.1)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.set_title(_title(result), fontsize=10)
+    return fig
+
+
+def _wrap(text: str, width: int = 26) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def _title(result: Result) -> str:
+    dataset = result.meta.get("dataset", {}).get("name", "")
+    return (
+        f"{result.config.name}: {dataset}, {len(result.trials)} evaluations, "
+        f"{len(result.front_records)} on the front, validation values"
+    )
+
+
 def figures(result: Result) -> dict[str, Figure]:
-    """The run's standard figures by file name."""
-    return {"pareto": pareto_figure(result), "hypervolume": hypervolume_figure(result)}
+    """The run's standard figures by file name (the scatter matrix and parallel coordinates
+    for three or more objectives)."""
+    out = {"pareto": pareto_figure(result), "hypervolume": hypervolume_figure(result)}
+    if len(result.objectives) >= 3:
+        out["scatter_matrix"] = scatter_matrix_figure(result)
+        out["parallel"] = parallel_figure(result)
+    return out

@@ -256,3 +256,7 @@ def test_the_plot_marks_the_feasible_front(tmp_path):
     view = paretorec.Result.load(tmp_path)
     assert (view.front["val_cost"] <= 3000).all()
     assert all(p.stat().st_size > 5000 for p in save(figures(view), tmp_path / "plots"))
+    from paretorec.report.plots import _groups
+
+    _, on_front, feasible, _, _ = _groups(view)
+    assert (~feasible).any() and not (on_front & ~feasible).any()  # violators drawn apart
