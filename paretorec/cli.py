@@ -209,7 +209,8 @@ def _parse_weights(text: str) -> list[float]:
     help="Folder for the PNG and SVG files. Default: RUN/plots.",
 )
 def plot(run: Path, out: Path | None) -> None:
-    """Draw RUN's Pareto plots (PNG and SVG) with the chosen point marked: every pair, and for three or more objectives a scatter matrix and parallel coordinates."""
+    """Draw RUN's Pareto plots (PNG and SVG) with the chosen point marked: every pair, and
+    for three or more objectives a scatter matrix and parallel coordinates."""
     from paretorec.optimize.rundir import PLOTS
     from paretorec.report import figures, save
     from paretorec.result import Result
