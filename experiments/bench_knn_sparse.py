@@ -63,9 +63,9 @@ def main() -> None:
             size = min(400, X.shape[1] - 1)
             rows = {"dense": [], "sparse": []}
             for _ in range(args.repeats):  # alternate so load drifts hit both alike
-                (ds, dv), t, m = measure(lambda: dense_top_similar(X, 10.0, size))
+                (ds, dv), t, m = measure(lambda X=X, size=size: dense_top_similar(X, 10.0, size))
                 rows["dense"].append((t, m))
-                (ss, sv), t, m = measure(lambda: FitData(X).neighbours(10.0, size))
+                (ss, sv), t, m = measure(lambda X=X, size=size: FitData(X).neighbours(10.0, size))
                 rows["sparse"].append((t, m))
                 assert np.array_equal(ds, ss) and np.array_equal(dv, sv)
             out[name] = {

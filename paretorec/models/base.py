@@ -120,10 +120,12 @@ class FitData:
         """Each item's (``axis="items"``) or user's (``"users"``) ``k`` (or more) most similar
         items or users by shrunk cosine, best first.
 
-        ``sim(a, b) = c_ab / (sqrt(c_aa) sqrt(c_bb) + shrinkage)`` with ``c`` co-occurrence
-        counts; ties go to the lower index, so the first k of a longer list are exactly the top
-        k. Lists are computed in blocks from the sparse matrix (memory O(n k), never n x n),
-        cached per shrinkage and grown on demand, so a refit for another k only slices.
+        ``sim(a, b) = c_ab / (sqrt(c_aa) sqrt(c_bb) + shrinkage + 1e-12)`` with ``c``
+        co-occurrence counts; equal values go to the lower index, so the first k of a longer list
+        are exactly the top k. (The 1e-12 makes two exactly equal cosines at shrinkage 0 unequal,
+        the larger norm product first, as in the dense version these lists reproduce.) Lists
+        are computed in blocks from the sparse matrix (memory O(n k), never n x n), cached per
+        shrinkage and grown on demand, so a refit for another k only slices.
 
         Returns:
             ``(n, K)`` neighbour indices and ``(n, K)`` similarities, K >= min(k, n-1);
@@ -163,6 +165,8 @@ def _top_similar(rows: sp.csr_matrix, shrinkage: float, size: int) -> tuple[np.n
         # rows: targets lo..hi, columns: every candidate neighbour; counts are exact integers,
         # so the block equals the same rows of the dense gram
         block = (rows[lo:hi] @ columns).toarray()
+        # the 1e-12 guards empty rows; it also orders exactly equal cosines at shrinkage 0 by
+        # the larger norm product (kept: the lists equal those of the dense version)
         block /= np.outer(norms[lo:hi], norms) + shrinkage + 1e-12
         block[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
         sources[lo:hi], sims[lo:hi] = top_c(block, size)

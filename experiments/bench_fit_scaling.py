@@ -1,0 +1,258 @@
+"""How each model's fit time and memory grow with users, items and interactions, one at a time.
+
+(``bench_scaling.py`` is the metric-pass scaling benchmark; this is its model-fit counterpart.)
+
+Synthetic sets from the uncalibrated generator (``paretorec.data.synthetic.generate``, 18
+genres, no titles or tags, at least 5 events per user) around a base of 6,000 users x 2,000
+items x 300,000 events; one factor is doubled three times while the other two are held:
+
+- users: 3k, 6k, 12k, 24k (items and events held, so events per user fall from 100 to 12.5);
+- items: 1k, 2k, 4k, 8k;
+- interactions: 150k, 300k, 600k, 1.2M (events per user 25 to 200).
+
+Each (model, dataset) is timed as in ``bench_fit.py`` (defaults, single-threaded BLAS, fit on
+every interaction + top-100 candidates of every user, a fresh ``FitData``) in a child process
+forked from a parent that holds the dataset and its side information (content's TF-IDF fields
+and semantic's embeddings are prepared in the parent, timed as ``prep s``, and inherited), so
+the child's peak RSS increment (``VmHWM`` reset via ``/proc/self/clear_refs`` minus ``VmRSS``
+before the fit) is the fit's own. One run per point (``--repeats`` for more; medians).
+
+Per model and factor: the least-squares slope of log(seconds) and log(peak RSS increment) on
+log(size). Slope ~1: linear (verdict: linear for 0.8-1.2, sublinear below, superlinear above,
+quadratic from 1.8). EASE is also asked to fit 32,000 items: its memory check
+(4 dense n x n float64) refuses past 80% of available memory with a ConfigError, recorded.
+
+    PARETOREC_DATA_DIR=../shared/data python experiments/bench_fit_scaling.py [--quick] \
+        [--models ...] [--repeats 1] [--out results/bench/fit_scaling.json]
+
+``--quick``: a base of 1,500 x 1,000 x 50,000 and two sizes per factor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_fit import _load, _one_fit, _rounded, load_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = (6000, 2000, 300_000)
+FACTORS = {"users": (0.5, 1, 2, 4), "items": (0.5, 1, 2, 4), "interactions": (0.5, 1, 2, 4)}
+QUICK_BASE = (1500, 1000, 50_000)
+QUICK_FACTORS = {"users": (1, 2), "items": (1, 2), "interactions": (1, 2)}
+EASE_PROBE_ITEMS = 32_000
+
+
+def _child(conn: Any, name: str, ds: Any, side: Any, repeats: int) -> None:
+    from paretorec.errors import ParetoRecError
+    from paretorec.models import build_model
+
+    try:
+        model = build_model(name, {})
+        runs = [_one_fit(model, ds, side) for _ in range(repeats)]
+        conn.send({"runs": runs})
+    except ParetoRecError as exc:
+        conn.send({"error": str(exc)})
+    except Exception as exc:
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def fit_in_child(name: str, ds: Any, side: Any, repeats: int) -> dict[str, Any]:
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(child, name, ds, side, repeats))
+    proc.start()
+    child.close()
+    try:
+        out = parent.recv()
+    except EOFError:
+        out = {"error": "child died"}
+    proc.join()
+    if proc.exitcode not in (0, None) and "error" not in out:
+        out["error"] = f"exit {proc.exitcode}"
+    return out
+
+
+def measure(spec: str, models: list[str], data_dir: str | None, repeats: int) -> list[dict]:
+    from paretorec.errors import ParetoRecError
+    from paretorec.models import MODELS, SideInfo
+
+    start = time.perf_counter()
+    ds = load_spec(spec, data_dir)
+    gen = time.perf_counter() - start
+    side = SideInfo.of(ds)
+    meta = {
+        "users": ds.n_users,
+        "items": ds.n_items,
+        "interactions": len(ds.interactions.user),
+        "generate s": round(gen, 2),
+    }
+    rows = []
+    for name in models:
+        row: dict[str, Any] = {"dataset": spec, **meta, "model": name}
+        t = time.perf_counter()
+        try:
+            MODELS.get(name).check_data(side)
+            if name == "hybrid":
+                for member in ("ease", "content"):
+                    MODELS.get(member).check_data(side)
+        except ParetoRecError as exc:
+            row["error"] = str(exc)
+            rows.append(row)
+            print(json.dumps(_rounded(row)), flush=True)
+            continue
+        row["prep s"] = time.perf_counter() - t
+        out = fit_in_child(name, ds, side, repeats)
+        if "runs" in out:
+            for key in ("seconds", "fit s", "score s", "peak rss mb", "resident mb"):
+                row[key] = statistics.median(r[key] for r in out["runs"])
+        else:
+            row["error"] = out["error"]
+        rows.append(row)
+        print(json.dumps(_rounded(row)), flush=True)
+    return rows
+
+
+def slope(xs: list[float], ys: list[float]) -> float | None:
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
+    if len(pts) < 2:
+        return None
+    a, b = np.array(pts).T
+    return float(np.polyfit(a, b, 1)[0])
+
+
+def verdict(s: float | None) -> str:
+    if s is None:
+        return "n/a"
+    if s < 0.8:
+        return "sublinear"
+    if s <= 1.2:
+        return "linear"
+    if s < 1.8:
+        return "superlinear"
+    return "quadratic or worse"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--models", nargs="+", default=None)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "fit_scaling.json"))
+    args = parser.parse_args()
+    os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="paretorec_scaling_cache_"))
+
+    from paretorec.models import MODELS
+
+    models = args.models or list(MODELS.in_order())
+    base, factors = (QUICK_BASE, QUICK_FACTORS) if args.quick else (BASE, FACTORS)
+    specs: dict[str, list[tuple[float, str]]] = {}
+    for axis, mults in factors.items():
+        for m in mults:
+            size = list(base)
+            i = ("users", "items", "interactions").index(axis)
+            size[i] = int(size[i] * m)
+            specs.setdefault(axis, []).append((size[i], "gen:{}:{}:{}".format(*size)))
+    load_before = _load()
+    start = time.perf_counter()
+    results: dict[str, dict] = {}
+    for spec in dict.fromkeys(s for v in specs.values() for _, s in v):
+        for row in measure(spec, models, args.data_dir, args.repeats):
+            results[f"{spec}|{row['model']}"] = row
+    probe = []
+    if "ease" in models and not args.quick:
+        probe = measure(f"gen:{base[0]}:{EASE_PROBE_ITEMS}:{base[2]}", ["ease"], None, 1)
+
+    slopes: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in models:
+        for axis, points in specs.items():
+            rows = [results[f"{s}|{name}"] for _, s in points]
+            ok = [(x, r) for (x, _), r in zip(points, rows, strict=True) if "seconds" in r]
+            xs = [x for x, _ in ok]
+            entry = {
+                "sizes": [x for x, _ in points],
+                "seconds": [r.get("seconds") for r in rows],
+                "peak rss mb": [r.get("peak rss mb") for r in rows],
+                "resident mb": [r.get("resident mb") for r in rows],
+                "time slope": slope(xs, [r["seconds"] for _, r in ok]),
+                "peak rss slope": slope(xs, [max(r["peak rss mb"], 1e-3) for _, r in ok]),
+                "resident slope": slope(xs, [max(r["resident mb"], 1e-6) for _, r in ok]),
+            }
+            entry["time verdict"] = verdict(entry["time slope"])
+            entry["memory verdict"] = verdict(entry["peak rss slope"])
+            slopes.setdefault(name, {})[axis] = entry
+
+    report = {
+        "what": "fit + top-100 scoring of every user at default hyperparameters, single-threaded "
+        "BLAS, one forked child per (model, dataset); one factor varied, the others held",
+        "base users x items x interactions": list(base),
+        "memory": "peak rss mb: VmHWM during fit+scoring minus VmRSS before (forked child)",
+        "verdicts": "log-log slope: <0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 superlinear, "
+        ">=1.8 quadratic or worse",
+        "command": "python experiments/bench_fit_scaling.py" + (" --quick" if args.quick else ""),
+        "machine": {"cpus": os.cpu_count(), "load before": load_before, "load after": _load()},
+        "total seconds": round(time.perf_counter() - start, 1),
+        "slopes": slopes,
+        "ease memory probe": [_rounded(r) for r in probe],
+        "rows": [_rounded(r) for r in results.values()],
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, default=float) + "\n")
+    out.with_suffix(".md").write_text(markdown(report))
+    print(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
+def markdown(report: dict) -> str:
+    base = report["base users x items x interactions"]
+    lines = [
+        "# Model fit scaling: users, items, interactions one at a time",
+        "",
+        f"Base {base[0]:,} users x {base[1]:,} items x {base[2]:,} interactions (synthetic, "
+        "uncalibrated generator); fit + top-100 scoring of every user, defaults, one BLAS "
+        "thread. Slopes of log(seconds) and log(peak RSS increment) on log(size).",
+        "",
+        "| model | factor | sizes | seconds | peak RSS MB | time slope | memory slope "
+        "| time | memory |",
+        "|---|---|---|---|---|---:|---:|---|---|",
+    ]
+    for name, axes in report["slopes"].items():
+        for axis, e in axes.items():
+            secs = " / ".join("-" if s is None else f"{s:.2f}" for s in e["seconds"])
+            mem = " / ".join("-" if s is None else f"{s:.0f}" for s in e["peak rss mb"])
+            sizes = " / ".join(f"{x / 1000:g}k" for x in e["sizes"])
+            lines.append(
+                f"| {name} | {axis} | {sizes} | {secs} | {mem} | {_fmt(e['time slope'])} "
+                f"| {_fmt(e['peak rss slope'])} | {e['time verdict']} | {e['memory verdict']} |"
+            )
+    for r in report["ease memory probe"]:
+        lines += ["", f"EASE at {r['items']:,} items: " + r.get("error", "fitted")]
+    lines += [
+        "",
+        f"Load average before {report['machine']['load before']}, after "
+        f"{report['machine']['load after']} (2 shared cores); "
+        f"total {report['total seconds']:.0f} s. "
+        f"Produced by `{report['command']}`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()
