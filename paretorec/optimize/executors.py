@@ -19,6 +19,7 @@ import multiprocessing as mp
 import os
 import pickle
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -119,21 +120,21 @@ def _worker_main(connection: Connection, source: Any, worker: int, forked: bool)
     _own_session()
     try:
         target = source if forked else source.build()
+        drain = getattr(target, "drain_fit_records", None)
+        if drain is not None:
+            drain()  # a forked copy's earlier fits are the parent's to report
+        fits_before = target.fits if forked else 0
     except Exception as exc:  # reported to the parent, which raises it there
         connection.send(("error", _describe(exc)))
         return
-    drain = getattr(target, "drain_fit_records", None)
-    if drain is not None:
-        drain()  # a forked copy's earlier fits are the parent's to report
-    fits_before = target.fits if forked else 0
     connection.send(("ready", None))
     while True:
         message = connection.recv()
         if message is None:
             connection.close()
-            # nothing to flush or finalise: skipping interpreter teardown saves 1-2 s per
-            # worker, and a forked copy must not run the parent's exit handlers
-            os._exit(0)
+            # return, so multiprocessing runs its finalisers (semaphores created here are
+            # released); a forked worker then leaves without interpreter teardown
+            return
         try:
             for index, job in message:
                 connection.send((index, _run(target, job, worker, fits_before)))
@@ -157,8 +158,13 @@ def _own_session() -> None:
 def _start_method() -> str:
     """``fork`` on Linux (workers inherit imports, data, stages, compiled kernels and the
     baselines' fits: start-up 7.3 s -> 0.06 s measured), unless BLAS runs on OpenMP, whose
-    thread pool is not fork-safe; ``spawn`` elsewhere."""
+    thread pool is not fork-safe, or another Python thread runs; ``spawn`` otherwise."""
     if sys.platform != "linux" or "fork" not in mp.get_all_start_methods():
+        return "spawn"
+    # another Python thread (a Dask client, say) may hold a lock the child would inherit held;
+    # tqdm's monitor only wakes to check bars, and workers draw none
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.name != "tqdm_monitor" for t in others):
         return "spawn"
     try:
         from threadpoolctl import threadpool_info
@@ -208,6 +214,7 @@ class ProcessExecutor:
                 target=_worker_main, args=(child, source, worker, forked), daemon=True
             )
             process.start()
+            child.close()  # the worker's end lives in the worker: its death is EOF here
             self.connections.append(parent)
             self.processes.append(process)
         for connection in self.connections:

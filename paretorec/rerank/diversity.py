@@ -65,7 +65,11 @@ class Diversity(PickTerm):
         return float(k * pool)  # similarity lookups, one per candidate and pick
 
     def prepare(self, items: np.ndarray, reference: Reference) -> _Profiles:
-        similarity = reference.similarity_by(self.similarity)
+        similarity = (
+            reference.similarity
+            if self.similarity == "evaluation"
+            else reference.similarity_by(self.similarity)
+        )
         valid = items >= 0
         profile = np.where(valid, similarity.profile[np.where(valid, items, 0)], 0).astype(np.intp)
         n_profiles = similarity.table.shape[0]

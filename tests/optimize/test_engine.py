@@ -221,9 +221,12 @@ def test_resume_after_a_wall_time_stop_keeps_every_trial(tmp_path):
     assert meta["evaluations"] == len(first) and meta["evaluated_in_this_session"] == 0
 
 
-def test_a_user_error_in_a_worker_is_raised_as_itself():
+def test_a_user_error_in_a_worker_is_raised_as_itself(monkeypatch):
+    import paretorec.optimize.executors as executors
     from paretorec.optimize.executors import ProcessExecutor
     from paretorec.study import StudyRecipe
+
+    monkeypatch.setattr(executors, "_start_method", lambda: "spawn")  # workers rebuild
 
     class Broken:  # a problem whose workers cannot rebuild it (here: a bad config)
         def warm_up(self):
@@ -237,6 +240,57 @@ def test_a_user_error_in_a_worker_is_raised_as_itself():
 
     with pytest.raises(ConfigError, match="population > 0"):
         ProcessExecutor(Broken(), 1)
+
+
+FORKED = """
+import json, sys
+import pandas as pd
+import paretorec
+import paretorec.optimize.executors as executors
+from paretorec.config import ExperimentConfig, from_dict
+from paretorec.errors import ConfigError
+from paretorec.optimize.executors import ProcessExecutor
+
+assert executors._start_method() == "fork", executors._start_method()
+config = from_dict(ExperimentConfig, json.loads(sys.argv[1]))
+serial = paretorec.tune(config).trials
+parallel = paretorec.tune(config, workers=2).trials
+cols = [c for c in serial.columns if c.startswith(("val_", "test_")) and "ms_per" not in c]
+assert serial[cols].equals(parallel[cols]), "forked workers differ from serial"
+
+class NoCounter:  # a problem whose forked copy fails before it is ready
+    def warm_up(self):
+        pass
+    def affinity(self, values):
+        return ()
+    @property
+    def fits(self):
+        raise ConfigError("no fit counter here")
+
+try:
+    ProcessExecutor(NoCounter(), 1)
+except ConfigError as exc:
+    assert "no fit counter here" in str(exc)
+else:
+    raise AssertionError("the dead worker was not reported")
+print("ok")
+"""
+
+
+def test_forked_workers_match_serial_and_a_dead_one_is_reported_not_waited_for():
+    """In a fresh process (the test process may hold threads that make the executor spawn):
+    forked workers give the serial run's numbers, and a worker that dies while starting is
+    reported at once instead of waited for."""
+    import subprocess
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("workers are forked on Linux only")
+    raw = json.dumps(json.loads(json.dumps(CONFIG)))
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED, raw], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0 and done.stdout.strip().endswith("ok"), done.stderr[-2000:]
 
 
 def test_the_baselines_start_the_search_even_with_a_large_warm_start(tmp_path):
