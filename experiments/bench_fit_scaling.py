@@ -133,6 +133,14 @@ def slope(xs: list[float], ys: list[float]) -> float | None:
     return float(np.polyfit(a, b, 1)[0])
 
 
+def theil_sen(xs: list[float], ys: list[float]) -> float | None:
+    """Median of the pairwise log-log slopes: one point measured under a load spike moves it
+    far less than the least-squares slope (this machine is shared)."""
+    pts = [(math.log(x), math.log(y)) for x, y in zip(xs, ys, strict=True) if x > 0 and y > 0]
+    pairs = [(b2 - b1) / (a2 - a1) for i, (a1, b1) in enumerate(pts) for a2, b2 in pts[i + 1 :]]
+    return float(np.median(pairs)) if pairs else None
+
+
 def verdict(s: float | None) -> str:
     if s is None:
         return "n/a"
@@ -152,7 +160,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "fit_scaling.json"))
+    parser.add_argument("--render", action="store_true",
+                        help="recompute the slopes and tables of --out from its rows (no fits)")
     args = parser.parse_args()
+    if args.render:
+        render(args)
+        return
     os.environ.setdefault("XDG_CACHE_HOME", tempfile.mkdtemp(prefix="paretorec_scaling_cache_"))
 
     from paretorec.models import MODELS
@@ -176,6 +189,11 @@ def main() -> None:
     if "ease" in models and not args.quick:
         probe = measure(f"gen:{base[0]}:{EASE_PROBE_ITEMS}:{base[2]}", ["ease"], None, 1)
 
+    slopes = compute_slopes(models, specs, results)
+    _report(args, base, specs, results, slopes, probe, load_before, start)
+
+
+def compute_slopes(models: list[str], specs: dict, results: dict) -> dict:
     slopes: dict[str, dict[str, dict[str, Any]]] = {}
     for name in models:
         for axis, points in specs.items():
@@ -190,30 +208,67 @@ def main() -> None:
                 "time slope": slope(xs, [r["seconds"] for _, r in ok]),
                 "peak rss slope": slope(xs, [max(r["peak rss mb"], 1e-3) for _, r in ok]),
                 "resident slope": slope(xs, [max(r["resident mb"], 1e-6) for _, r in ok]),
+                "time slope theil-sen": theil_sen(xs, [r["seconds"] for _, r in ok]),
+                "peak rss slope theil-sen": theil_sen(
+                    xs, [max(r["peak rss mb"], 1e-3) for _, r in ok]
+                ),
             }
-            entry["time verdict"] = verdict(entry["time slope"])
-            entry["memory verdict"] = verdict(entry["peak rss slope"])
+            entry["time verdict"] = verdict(entry["time slope theil-sen"])
+            entry["memory verdict"] = verdict(entry["peak rss slope theil-sen"])
             slopes.setdefault(name, {})[axis] = entry
+    return slopes
+
+
+def _report(args: Any, base: tuple, specs: dict, results: dict, slopes: dict, probe: list,
+            load_before: str, start: float, previous: dict | None = None) -> None:
 
     report = {
         "what": "fit + top-100 scoring of every user at default hyperparameters, single-threaded "
         "BLAS, one forked child per (model, dataset); one factor varied, the others held",
         "base users x items x interactions": list(base),
         "memory": "peak rss mb: VmHWM during fit+scoring minus VmRSS before (forked child)",
-        "verdicts": "log-log slope: <0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 superlinear, "
-        ">=1.8 quadratic or worse",
+        "verdicts": "from the Theil-Sen log-log slope (median of pairwise slopes; the "
+        "least-squares slope is reported beside it): <0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 "
+        "superlinear, >=1.8 quadratic or worse",
         "command": "python experiments/bench_fit_scaling.py" + (" --quick" if args.quick else ""),
-        "machine": {"cpus": os.cpu_count(), "load before": load_before, "load after": _load()},
-        "total seconds": round(time.perf_counter() - start, 1),
+        "machine": {"cpus": os.cpu_count(), "load before": load_before, "load after": _load()}
+        if previous is None else previous["machine"],
+        "total seconds": round(time.perf_counter() - start, 1)
+        if previous is None else previous["total seconds"],
         "slopes": slopes,
         "ease memory probe": [_rounded(r) for r in probe],
         "rows": [_rounded(r) for r in results.values()],
+        "specs": specs,
     }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=float) + "\n")
     out.with_suffix(".md").write_text(markdown(report))
     print(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+def render(args: Any) -> None:
+    """Slopes and tables again from a saved report's rows (e.g. after changing the fit)."""
+    prev = json.loads(Path(args.out).read_text())
+    results = {f"{r['dataset']}|{r['model']}": r for r in prev["rows"]}
+    base = tuple(prev["base users x items x interactions"])
+    specs = prev.get("specs") or {
+        axis: [(e["sizes"][i], None) for i in range(len(e["sizes"]))]
+        for axis, e in next(iter(prev["slopes"].values())).items()
+    }
+    if any(s is None for pts in specs.values() for _, s in pts):  # older reports: rebuild
+        specs = {}
+        for axis, i in (("users", 0), ("items", 1), ("interactions", 2)):
+            pts = []
+            for x in next(iter(prev["slopes"].values()))[axis]["sizes"]:
+                size = list(base)
+                size[i] = x
+                pts.append((x, "gen:{}:{}:{}".format(*size)))
+            specs[axis] = pts
+    models = list(prev["slopes"])
+    slopes = compute_slopes(models, specs, results)
+    _report(args, base, specs, results, slopes, prev["ease memory probe"], "", 0.0, prev)
+    print(f"re-rendered {args.out}")
 
 
 def _fmt(v: float | None) -> str:
@@ -227,9 +282,12 @@ def markdown(report: dict) -> str:
         "",
         f"Base {base[0]:,} users x {base[1]:,} items x {base[2]:,} interactions (synthetic, "
         "uncalibrated generator); fit + top-100 scoring of every user, defaults, one BLAS "
-        "thread. Slopes of log(seconds) and log(peak RSS increment) on log(size).",
+        "thread, one run per point. Slopes of log(seconds) and log(peak RSS increment) on "
+        "log(size): Theil-Sen (median of pairwise slopes), least squares in brackets; verdicts "
+        "from Theil-Sen (<0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 superlinear, >=1.8 quadratic).",
         "",
-        "| model | factor | sizes | seconds | peak RSS MB | time slope | memory slope "
+        "| model | factor | sizes | seconds | peak RSS MB | time slope TS (LS) "
+        "| memory slope TS (LS) "
         "| time | memory |",
         "|---|---|---|---|---|---:|---:|---|---|",
     ]
@@ -239,8 +297,10 @@ def markdown(report: dict) -> str:
             mem = " / ".join("-" if s is None else f"{s:.0f}" for s in e["peak rss mb"])
             sizes = " / ".join(f"{x / 1000:g}k" for x in e["sizes"])
             lines.append(
-                f"| {name} | {axis} | {sizes} | {secs} | {mem} | {_fmt(e['time slope'])} "
-                f"| {_fmt(e['peak rss slope'])} | {e['time verdict']} | {e['memory verdict']} |"
+                f"| {name} | {axis} | {sizes} | {secs} | {mem} "
+                f"| {_fmt(e.get('time slope theil-sen'))} ({_fmt(e['time slope'])}) "
+                f"| {_fmt(e.get('peak rss slope theil-sen'))} ({_fmt(e['peak rss slope'])}) "
+                f"| {e['time verdict']} | {e['memory verdict']} |"
             )
     for r in report["ease memory probe"]:
         lines += ["", f"EASE at {r['items']:,} items: " + r.get("error", "fitted")]

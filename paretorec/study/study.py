@@ -23,6 +23,7 @@ from paretorec.config import ExperimentConfig, from_dict
 from paretorec.data import Dataset, Split, load_dataset, make_split
 from paretorec.metrics import MetricRef, parse_metric
 from paretorec.models import MODELS, build_model, reference_model
+from paretorec.models.semantic import extra_installed
 from paretorec.objectives import (
     STAGE_PREFIX,
     Constraint,
@@ -95,7 +96,7 @@ class Study:
         available = {
             "genres": side.genres is not None and side.genres[0].nnz > 0,
             "tags": side.tags is not None and side.tags[0].nnz > 0,
-            "semantic": MODELS.get("semantic").default_space if "semantic" in MODELS else False,
+            "semantic": extra_installed(),
         }
         for term, params in term_domains(self.space).items():
             if max(float(w) for w in params.get("weight", (0.0,))) > 0:
