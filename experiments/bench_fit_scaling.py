@@ -160,8 +160,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "fit_scaling.json"))
-    parser.add_argument("--render", action="store_true",
-                        help="recompute the slopes and tables of --out from its rows (no fits)")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="recompute the slopes and tables of --out from its rows (no fits)",
+    )
     args = parser.parse_args()
     if args.render:
         render(args)
@@ -219,8 +222,17 @@ def compute_slopes(models: list[str], specs: dict, results: dict) -> dict:
     return slopes
 
 
-def _report(args: Any, base: tuple, specs: dict, results: dict, slopes: dict, probe: list,
-            load_before: str, start: float, previous: dict | None = None) -> None:
+def _report(
+    args: Any,
+    base: tuple,
+    specs: dict,
+    results: dict,
+    slopes: dict,
+    probe: list,
+    load_before: str,
+    start: float,
+    previous: dict | None = None,
+) -> None:
 
     report = {
         "what": "fit + top-100 scoring of every user at default hyperparameters, single-threaded "
@@ -232,9 +244,11 @@ def _report(args: Any, base: tuple, specs: dict, results: dict, slopes: dict, pr
         "superlinear, >=1.8 quadratic or worse",
         "command": "python experiments/bench_fit_scaling.py" + (" --quick" if args.quick else ""),
         "machine": {"cpus": os.cpu_count(), "load before": load_before, "load after": _load()}
-        if previous is None else previous["machine"],
+        if previous is None
+        else previous["machine"],
         "total seconds": round(time.perf_counter() - start, 1)
-        if previous is None else previous["total seconds"],
+        if previous is None
+        else previous["total seconds"],
         "slopes": slopes,
         "ease memory probe": [_rounded(r) for r in probe],
         "rows": [_rounded(r) for r in results.values()],
