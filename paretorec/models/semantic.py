@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from paretorec.data.semantic import DEFAULT_MODEL, INSTALL_HINT, item_embeddings
+from paretorec.data.semantic import DEFAULT_MODEL, item_embeddings
 from paretorec.errors import ConfigError
 from paretorec.models.base import FitData, Model, Scorer, SideInfo, selection_ops
 from paretorec.models.content import ProfileScorer, field_matrices_cached, rating_weights
@@ -64,6 +64,6 @@ def _vectors(side: SideInfo, encoder: str) -> np.ndarray:
     key = f"semantic.vectors:{encoder}"
     if key not in side.memo:
         if side.source is None:
-            raise ConfigError(f"model `semantic`: {INSTALL_HINT}")
+            raise ConfigError("model `semantic`: the fit data carries no dataset to embed")
         side.memo[key] = np.asarray(item_embeddings(side.source, encoder), dtype=np.float64)
     return side.memo[key]  # type: ignore[return-value]
