@@ -165,7 +165,17 @@ def main() -> None:
         action="store_true",
         help="recompute the slopes and tables of --out from its rows (no fits)",
     )
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        default=None,
+        metavar="RUN.json",
+        help="write to --out the per-point medians of these runs' rows, with slopes and tables",
+    )
     args = parser.parse_args()
+    if args.combine:
+        combine(args)
+        return
     if args.render:
         render(args)
         return
@@ -242,13 +252,20 @@ def _report(
         "verdicts": "from the Theil-Sen log-log slope (median of pairwise slopes; the "
         "least-squares slope is reported beside it): <0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 "
         "superlinear, >=1.8 quadratic or worse",
-        "command": "python experiments/bench_fit_scaling.py" + (" --quick" if args.quick else ""),
+        "command": previous["command"]
+        if previous
+        else "python experiments/bench_fit_scaling.py" + (" --quick" if args.quick else ""),
         "machine": {"cpus": os.cpu_count(), "load before": load_before, "load after": _load()}
         if previous is None
         else previous["machine"],
         "total seconds": round(time.perf_counter() - start, 1)
         if previous is None
         else previous["total seconds"],
+        **(
+            {"combined from": previous["combined from"]}
+            if previous and "combined from" in previous
+            else {}
+        ),
         "slopes": slopes,
         "ease memory probe": [_rounded(r) for r in probe],
         "rows": [_rounded(r) for r in results.values()],
@@ -259,6 +276,37 @@ def _report(
     out.write_text(json.dumps(report, indent=2, default=float) + "\n")
     out.with_suffix(".md").write_text(markdown(report))
     print(f"wrote {out} and {out.with_suffix('.md')}")
+
+
+def combine(args: Any) -> None:
+    """Per-point medians over several runs (a shared machine: one run per point is noisy)."""
+    runs = [json.loads(Path(f).read_text()) for f in args.combine]
+    grouped: dict[str, list[dict]] = {}
+    for run in runs:
+        for r in run["rows"]:
+            grouped.setdefault(f"{r['dataset']}|{r['model']}", []).append(r)
+    rows = []
+    for group in grouped.values():
+        row = dict(group[0])
+        ok = [r for r in group if "seconds" in r]
+        if ok:
+            row.pop("error", None)
+            for key in ("seconds", "fit s", "score s", "peak rss mb", "resident mb"):
+                row[key] = statistics.median(r[key] for r in ok)
+            row["seconds all"] = [r["seconds"] for r in ok]
+        rows.append(row)
+    first = runs[0]
+    merged = {
+        **first,
+        "rows": rows,
+        "machine": {"cpus": os.cpu_count(), "runs": [r["machine"] for r in runs]},
+        "total seconds": sum(r["total seconds"] for r in runs),
+        "ease memory probe": runs[-1]["ease memory probe"],
+        "combined from": [str(f) for f in args.combine],
+        "command": first["command"] + f" (x{len(runs)}), then --combine",
+    }
+    Path(args.out).write_text(json.dumps(merged, indent=2, default=float) + "\n")
+    render(args)
 
 
 def render(args: Any) -> None:
@@ -289,6 +337,11 @@ def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.2f}"
 
 
+def _runs(report: dict) -> str:
+    combined = report.get("combined from")
+    return f"median of {len(combined)} runs per point" if combined else "one run per point"
+
+
 def markdown(report: dict) -> str:
     base = report["base users x items x interactions"]
     lines = [
@@ -296,7 +349,7 @@ def markdown(report: dict) -> str:
         "",
         f"Base {base[0]:,} users x {base[1]:,} items x {base[2]:,} interactions (synthetic, "
         "uncalibrated generator); fit + top-100 scoring of every user, defaults, one BLAS "
-        "thread, one run per point. Slopes of log(seconds) and log(peak RSS increment) on "
+        f"thread, {_runs(report)}. Slopes of log(seconds) and log(peak RSS increment) on "
         "log(size): Theil-Sen (median of pairwise slopes), least squares in brackets; verdicts "
         "from Theil-Sen (<0.8 sublinear, 0.8-1.2 linear, 1.2-1.8 superlinear, >=1.8 quadratic).",
         "",
@@ -318,12 +371,14 @@ def markdown(report: dict) -> str:
             )
     for r in report["ease memory probe"]:
         lines += ["", f"EASE at {r['items']:,} items: " + r.get("error", "fitted")]
+    machine = report["machine"]
+    runs = machine.get("runs", [machine])
+    loads = "; ".join(f"{m['load before']} -> {m['load after']}" for m in runs)
     lines += [
         "",
-        f"Load average before {report['machine']['load before']}, after "
-        f"{report['machine']['load after']} (2 shared cores); "
-        f"total {report['total seconds']:.0f} s. "
-        f"Produced by `{report['command']}`.",
+        f"Seconds and peak RSS: median over {len(runs)} run(s) per point. Load average "
+        f"(1/5/15 min) before -> after each run: {loads} (2 shared cores); total "
+        f"{report['total seconds']:.0f} s. Produced by `{report['command']}`.",
     ]
     return "\n".join(lines) + "\n"
 

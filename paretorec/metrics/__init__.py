@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from paretorec.data.features import ItemSimilarity
 from paretorec.data.reference import Reference
@@ -226,7 +227,8 @@ def _miscalibration(c: ListContext, k: int) -> np.ndarray:
     if weights is None or profile is None:
         c.reference.warn_once("no-genres", "miscalibration needs item genres; none loaded (NaN)")
         return np.full(len(c.lists), np.nan)
-    values = calibration.miscalibration(c.lists, weights, profile, k)
+    sparse = c.reference._item_level("genre_weights_csr", lambda: sp.csr_matrix(weights))
+    values = calibration.miscalibration(c.lists, sparse, profile, k)
     if np.isnan(values).any():
         c.reference.warn_once(
             "no-genre-history",

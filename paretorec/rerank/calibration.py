@@ -20,36 +20,18 @@ from typing import Any, ClassVar, NamedTuple
 
 import numba
 import numpy as np
-import scipy.sparse as sp
 
 from paretorec.data.features import CALIBRATION_ALPHA as ALPHA
 from paretorec.data.reference import Reference
 from paretorec.registry import param
+from paretorec.rerank.genres import CandidateGenres, candidate_genres
 from paretorec.rerank.term import PickTerm
 
 
-class ItemGenres(NamedTuple):
-    """Each item's genre weights as CSR arrays, and the candidates laid out position-major."""
-
-    items: np.ndarray  # (C + 1, n) intp candidate items, -1 for empty slots
-    indptr: np.ndarray  # (n_items + 1,) genre rows of the item weights
-    genres: np.ndarray  # (nnz,) genre ids
-    weight: np.ndarray  # (nnz,) p(g|i), summing to 1 per item with genres
-    profile: np.ndarray  # (n, G) float64 p(g|u); rows of zeros for users without genres
-
-
-def item_genres(items: np.ndarray, reference: Reference) -> ItemGenres:
-    """The candidates' genre data for the genre-aware terms (calibration, intent)."""
-    weights = sp.csr_matrix(reference.genre_weights)
-    profile = reference.user_genres()
-    profile = np.nan_to_num(np.asarray(profile, dtype=np.float64), nan=0.0)
-    return ItemGenres(
-        np.ascontiguousarray(items, dtype=np.intp),
-        weights.indptr.astype(np.intp),
-        weights.indices.astype(np.intp),
-        weights.data.astype(np.float64),
-        np.ascontiguousarray(profile),
-    )
+class Prepared(NamedTuple):
+    genres: CandidateGenres
+    log_base: np.ndarray  # (n, G) log(α p(g|u)): log q~ of a genre the list does not show
+    empty_log_mix: np.ndarray  # (n,) sum_g p log(α p): the log mix of the empty list
 
 
 @dataclass(frozen=True)
@@ -71,86 +53,95 @@ class Calibration(PickTerm):
         # per pick: each candidate's genres (about 2) plus the user's genre bases (about 20)
         return float(k * (2 * pool + 20))
 
-    def prepare(self, items: np.ndarray, reference: Reference) -> ItemGenres:
-        return item_genres(items, reference)
+    def prepare(self, items: np.ndarray, reference: Reference) -> Prepared:
+        genres = candidate_genres(items, reference)
+        profile = genres.profile
+        with np.errstate(divide="ignore"):
+            log_base = np.where(profile > 0, np.log(ALPHA * profile), 0.0)
+        return Prepared(genres, log_base, (profile * log_base).sum(axis=1))
 
-    def start(self, prepared: ItemGenres, p: int, n: int) -> Any:
-        mass = np.zeros(prepared.profile.shape, np.float64)
-        count = np.zeros(n, np.float64)
-        now = _start_log_mix(prepared.profile, ALPHA)  # sum p log q~ of the empty list
-        return mass, count, now
+    def start(self, prepared: Prepared, p: int, n: int) -> Any:
+        shape = prepared.genres.profile.shape
+        mass = np.zeros(shape, np.float64)
+        shown = np.zeros(shape, np.intp)  # the genres with mass, in order of arrival
+        counts = np.zeros((2, n), np.intp)  # picks with genres, genres shown
+        now = prepared.empty_log_mix.copy()  # sum p log q~ of the list so far
+        # q~ of each genre and its log, kept per user: a step recomputes the shown genres only
+        base = ALPHA * prepared.genres.profile
+        return mass, shown, counts, now, base, prepared.log_base.copy()
 
-    def initial(self, state: Any, prepared: ItemGenres, gain: np.ndarray) -> None:
-        mass, count, now = state
-        _gains(gain, mass, count, now, *prepared[:4], prepared.profile, ALPHA)
+    def initial(self, state: Any, prepared: Prepared, gain: np.ndarray) -> None:
+        _gains(gain, *state, *prepared.genres, *prepared[1:], ALPHA)
 
-    def advance(self, state: Any, prepared: ItemGenres, gain: np.ndarray, arg: np.ndarray) -> None:
-        mass, count, now = state
-        _add_picks(mass, count, now, gain, arg, *prepared[:4])
-        _gains(gain, mass, count, now, *prepared[:4], prepared.profile, ALPHA)
-
-
-@numba.njit(cache=True, nogil=True)
-def _start_log_mix(profile, alpha):  # type: ignore[no-untyped-def]
-    n, n_genres = profile.shape
-    now = np.zeros(n, np.float64)
-    for u in range(n):
-        for g in range(n_genres):
-            pg = profile[u, g]
-            if pg > 0.0:
-                now[u] += pg * np.log(alpha * pg)
-    return now
+    def advance(self, state: Any, prepared: Prepared, gain: np.ndarray, arg: np.ndarray) -> None:
+        g = prepared.genres
+        _add_picks(*state, gain, arg, g.ptr, g.genre, g.weight, g.rows)
+        _gains(gain, *state, *g, *prepared[1:], ALPHA)
 
 
 @numba.njit(cache=True, nogil=True)
-def _add_picks(mass, count, now, gain, arg, items, indptr, genres, weight):  # type: ignore[no-untyped-def]
-    n = arg.shape[0]
-    for u in range(n):
-        i = items[arg[u], u]
-        if i < 0 or indptr[i] == indptr[i + 1]:
+def _add_picks(mass, shown, counts, now, base, log_mix, gain, arg, ptr, genre, weight, rows):  # type: ignore[no-untyped-def]
+    for u in range(arg.shape[0]):
+        slot = u * rows + arg[u]
+        if ptr[slot] == ptr[slot + 1]:
             continue  # an empty slot or an item without genres carries no genre weight
         # the pick's gain was KL(S) - KL(S + i) = log mix after - log mix now
         now[u] += gain[arg[u], u]
-        for t in range(indptr[i], indptr[i + 1]):
-            mass[u, genres[t]] += weight[t]
-        count[u] += 1.0
+        for t in range(ptr[slot], ptr[slot + 1]):
+            g = genre[t]
+            if mass[u, g] == 0.0:
+                shown[u, counts[1, u]] = g
+                counts[1, u] += 1
+            mass[u, g] += weight[t]
+        counts[0, u] += 1
 
 
 @numba.njit(cache=True, nogil=True)
-def _gains(gain, mass, count, now, items, indptr, genres, weight, profile, alpha):  # type: ignore[no-untyped-def]
+def _gains(  # type: ignore[no-untyped-def]
+    gain,
+    mass,
+    shown,
+    counts,
+    now,
+    base,
+    log_mix,
+    ptr,
+    genre,
+    weight,
+    row,
+    profile,
+    rows,
+    log_base,
+    empty_log_mix,
+    alpha,
+):
     # KL(p || q~) = sum p log p - sum p log q~ ("log mix"). Adding item i changes q~ on every
     # genre (the mix is renormalised by count + 1), but equally for every candidate except on
     # i's own genres: the common part is computed once per user, then a correction per
-    # candidate. The current log mix (``now``) is carried from pick to pick.
+    # candidate. A genre the list does not show has q~ = α p whatever the count, so only the
+    # shown genres (a few) are recomputed per step, not all G.
     p_rows, n = gain.shape
-    n_genres = profile.shape[1]
-    base = np.empty(n_genres, np.float64)
-    log_base = np.empty(n_genres, np.float64)
+    acc = np.empty(p_rows, np.float64)
     for u in range(n):
-        after = 0.0  # sum p log base, base = q~(S + i) on genres i lacks
-        has = False
-        denom = count[u] + 1.0
+        denom = counts[0, u] + 1.0
         step = (1.0 - alpha) / denom
-        for g in range(n_genres):
+        after = empty_log_mix[u]  # sum p log q~(S + i) on the genres i lacks
+        for j in range(counts[1, u]):
+            g = shown[u, j]
             pg = profile[u, g]
             if pg > 0.0:
-                has = True
-                base[g] = (1.0 - alpha) * mass[u, g] / denom + alpha * pg
-                log_base[g] = np.log(base[g])
-                after += pg * log_base[g]
-        if not has:
-            for r in range(p_rows):
-                gain[r, u] = 0.0
-            continue
+                base[u, g] = (1.0 - alpha) * mass[u, g] / denom + alpha * pg
+                log_mix[u, g] = np.log(base[u, g])
+                after += pg * (log_mix[u, g] - log_base[u, g])
+        first = u * rows
+        acc[:] = 0.0
+        for t in range(ptr[first], ptr[first + p_rows]):
+            g = genre[t]
+            pg = profile[u, g]
+            if pg > 0.0:
+                acc[row[t]] += pg * (np.log(base[u, g] + step * weight[t]) - log_mix[u, g])
         for r in range(p_rows):
-            i = items[r, u]
-            if i < 0 or indptr[i] == indptr[i + 1]:
+            if ptr[first + r] == ptr[first + r + 1]:
                 gain[r, u] = 0.0  # q does not change: no drop
-                continue
-            total = after
-            for t in range(indptr[i], indptr[i + 1]):
-                g = genres[t]
-                pg = profile[u, g]
-                if pg > 0.0:
-                    total += pg * (np.log(base[g] + step * weight[t]) - log_base[g])
-            gain[r, u] = total - now[u]  # KL(S) - KL(S + i)
+            else:
+                gain[r, u] = (after + acc[r]) - now[u]  # KL(S) - KL(S + i)

@@ -22,7 +22,7 @@ import numpy as np
 
 from paretorec.data.reference import Reference
 from paretorec.registry import param
-from paretorec.rerank.calibration import ItemGenres, item_genres
+from paretorec.rerank.genres import CandidateGenres, candidate_genres
 from paretorec.rerank.term import PickTerm
 
 
@@ -43,39 +43,39 @@ class Intent(PickTerm):
     def ops(self, k: int, pool: int) -> float:
         return float(k * 2 * pool)  # each candidate's genres (about 2), per pick
 
-    def prepare(self, items: np.ndarray, reference: Reference) -> ItemGenres:
-        return item_genres(items, reference)
+    def prepare(self, items: np.ndarray, reference: Reference) -> CandidateGenres:
+        return candidate_genres(items, reference)
 
-    def start(self, prepared: ItemGenres, p: int, n: int) -> Any:
+    def start(self, prepared: CandidateGenres, p: int, n: int) -> Any:
         return np.ones(prepared.profile.shape, np.float64)  # prod (1 - p(g|j)) over picks
 
-    def initial(self, state: Any, prepared: ItemGenres, gain: np.ndarray) -> None:
-        _gains(gain, state, *prepared[:4], prepared.profile)
+    def initial(self, state: Any, prepared: CandidateGenres, gain: np.ndarray) -> None:
+        _gains(gain, state, *prepared)
 
-    def advance(self, state: Any, prepared: ItemGenres, gain: np.ndarray, arg: np.ndarray) -> None:
-        _cover(state, arg, *prepared[:4])
-        _gains(gain, state, *prepared[:4], prepared.profile)
+    def advance(
+        self, state: Any, prepared: CandidateGenres, gain: np.ndarray, arg: np.ndarray
+    ) -> None:
+        _cover(state, arg, *prepared)
+        _gains(gain, state, *prepared)
 
 
 @numba.njit(cache=True, nogil=True)
-def _cover(left, arg, items, indptr, genres, weight):  # type: ignore[no-untyped-def]
+def _cover(left, arg, ptr, genre, weight, row, profile, rows):  # type: ignore[no-untyped-def]
     for u in range(arg.shape[0]):
-        i = items[arg[u], u]
-        if i < 0:
-            continue
-        for t in range(indptr[i], indptr[i + 1]):
-            left[u, genres[t]] *= 1.0 - weight[t]
+        slot = u * rows + arg[u]
+        for t in range(ptr[slot], ptr[slot + 1]):
+            left[u, genre[t]] *= 1.0 - weight[t]
 
 
 @numba.njit(cache=True, nogil=True)
-def _gains(gain, left, items, indptr, genres, weight, profile):  # type: ignore[no-untyped-def]
+def _gains(gain, left, ptr, genre, weight, row, profile, rows):  # type: ignore[no-untyped-def]
     p_rows, n = gain.shape
-    for r in range(p_rows):  # row by row: contiguous candidates (measured faster than by user)
-        for u in range(n):
-            i = items[r, u]
-            total = 0.0
-            if i >= 0:
-                for t in range(indptr[i], indptr[i + 1]):
-                    g = genres[t]
-                    total += profile[u, g] * weight[t] * left[u, g]
-            gain[r, u] = total
+    acc = np.empty(p_rows, np.float64)
+    for u in range(n):
+        acc[:] = 0.0
+        first = u * rows
+        for t in range(ptr[first], ptr[first + p_rows]):
+            g = genre[t]
+            acc[row[t]] += profile[u, g] * weight[t] * left[u, g]
+        for r in range(p_rows):
+            gain[r, u] = acc[r]

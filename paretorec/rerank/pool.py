@@ -56,6 +56,11 @@ class CandidatePool:
                 found = self._memo.setdefault(key, found)
         return found
 
+    def forget_memos(self) -> None:
+        """Drop every memoised value (each is rebuilt on its next use)."""
+        with self._lock:
+            self._memo.clear()
+
     def relevance_range(self, p: int) -> tuple[np.ndarray, np.ndarray]:
         """``(lo, span)`` per user that min-max scale the scores of the first ``p`` candidates
         (memoised per pool size).

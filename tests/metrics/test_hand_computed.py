@@ -270,6 +270,33 @@ def test_miscalibration_by_hand():
     assert parse_metric("miscalibration@3").metric.worst == pytest.approx(math.log(1 / a))
 
 
+def test_miscalibration_equals_its_dense_definition_on_random_lists():
+    from paretorec.data.features import normalise_rows
+    from paretorec.metrics.calibration import miscalibration
+
+    def dense(lists, weights, profile, k, alpha=0.01):  # the formula, over every genre
+        top = lists[:, :k]
+        valid = top >= 0
+        mass = np.where(valid[:, :, None], weights[np.where(valid, top, 0)], 0.0).sum(axis=1)
+        q = np.nan_to_num(normalise_rows(mass))
+        smooth = (1 - alpha) * q + alpha * profile
+        with np.errstate(invalid="ignore", divide="ignore"):
+            terms = np.where(profile > 0, profile * np.log(profile / smooth), 0.0)
+        return np.where(np.isnan(profile).any(axis=1), np.nan, terms.sum(axis=1))
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        flags = (rng.random((40, 6)) < 0.3).astype(float)  # some items without genres
+        total = flags.sum(axis=1, keepdims=True)
+        weights = np.divide(flags, total, out=np.zeros_like(flags), where=total > 0)
+        profile = normalise_rows(rng.random((25, 6)) * (rng.random((25, 6)) < 0.5))
+        lists = rng.integers(-1, 40, (25, 8))
+        k = int(rng.integers(1, 9))
+        got, want = miscalibration(lists, weights, profile, k), dense(lists, weights, profile, k)
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        assert np.allclose(got, np.maximum(want, 0.0), rtol=0, atol=1e-12, equal_nan=True)
+
+
 def test_miscalibration_leaves_out_users_without_genre_history():
     # training user u0 only has item 5, which has no genre; u1 has item 1: p = (0, 1), and
     # the list [3, 0] is all genre A: q~ = (.99, .01), KL = log(1 / .01)

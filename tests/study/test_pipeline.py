@@ -21,18 +21,62 @@ def test_weight_changes_reuse_the_fit_and_agree_with_a_fresh_pipeline(ml100k, ml
     assert warm.evaluate("validation", point, refs) == cold.evaluate("validation", point, refs)
 
 
-def test_the_cache_is_bounded_by_memory(ml100k, ml100k_split):
+def _model(k: int):
+    return Candidate.from_values({**POINT, "itemknn.k": k}).model
+
+
+def _costs(pipe: Pipeline, seconds: dict[int, float]) -> None:
+    """Pretend fits took these seconds (measured ones would make the eviction order a race)."""
+    for k, s in seconds.items():
+        entry = pipe._candidates[("validation", _model(k))]
+        entry.fit_seconds = s
+        pipe._touch(entry)
+
+
+def test_the_cache_is_bounded_by_memory_and_keeps_what_is_dear_to_refit(ml100k, ml100k_split):
     pipe = Pipeline(ml100k, ml100k_split, 10, 40)
-    one = pipe.candidates("validation", Candidate.from_values(POINT).model).nbytes
+    one = pipe.candidates("validation", _model(10)).nbytes
     pipe.cache_limit = int(2.5 * one)
-    for k in (10, 30, 50, 60):
-        model = Candidate.from_values({**POINT, "itemknn.k": k}).model
-        pipe.candidates("validation", model)
+    pipe.candidates("validation", _model(30))
+    _costs(pipe, {10: 100.0, 30: 1.0})  # the older set is the dearer one
+    pipe.candidates("validation", _model(50))
     assert len(pipe._candidates) == 2 and pipe.cache_bytes <= 2.5 * one
-    pipe.candidates("validation", Candidate.from_values({**POINT, "itemknn.k": 60}).model)
-    assert pipe.fits == 5  # the newest one is still cached
-    pipe.candidates("validation", Candidate.from_values(POINT).model)
-    assert pipe.fits == 6  # the oldest was evicted and refits
+    assert ("validation", _model(10)) in pipe._candidates  # LRU would have dropped it
+    pipe.candidates("validation", _model(10))
+    pipe.candidates("validation", _model(50))
+    assert pipe.fits == 3  # both kept sets served without a refit
+    pipe.candidates("validation", _model(30))
+    assert pipe.fits == 4  # the cheap one was evicted and refits
+
+
+def test_equal_costs_evict_the_least_recently_used(ml100k, ml100k_split):
+    pipe = Pipeline(ml100k, ml100k_split, 10, 40)
+    one = pipe.candidates("validation", _model(10)).nbytes
+    pipe.cache_limit = int(2.5 * one)
+    pipe.candidates("validation", _model(30))
+    _costs(pipe, {10: 1.0, 30: 1.0})
+    pipe.candidates("validation", _model(10))  # a hit makes it the recent one
+    pipe.candidates("validation", _model(50))
+    assert set(pipe._candidates) == {("validation", _model(10)), ("validation", _model(50))}
+
+
+def test_memos_are_shed_before_any_fit_is_evicted(ml100k, ml100k_split):
+    pipe = Pipeline(ml100k, ml100k_split, 10, 40)
+    for pool in range(10, 41):
+        pipe.recommend("validation", Candidate.from_values({**POINT, "rerank.pool": pool}))
+    grown = pipe.cache_bytes
+    bare = pipe._candidates[("validation", _model(20))].pool.items.nbytes
+    pipe.cache_limit = grown + bare  # room for a second bare set, not for the memos as well
+    other = Candidate.from_values({**POINT, "itemknn.k": 30})
+    pipe.recommend("validation", other)
+    assert pipe.fits == 2 and len(pipe._candidates) == 2
+    assert pipe.cache_bytes <= pipe.cache_limit
+    again = pipe.evaluate("validation", Candidate.from_values(POINT), [parse_metric("ndcg@10")])
+    fresh = Pipeline(ml100k, ml100k_split, 10, 40)
+    assert again == fresh.evaluate(
+        "validation", Candidate.from_values(POINT), [parse_metric("ndcg@10")]
+    )
+    assert pipe.fits == 2  # memos were rebuilt, the fit was not
 
 
 def test_memos_grown_after_the_fit_count_towards_the_cache(ml100k, ml100k_split):
