@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
@@ -300,29 +301,73 @@ def top_c(scores: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(n, c)`` int32 items (``-1`` where fewer than c are finite) and their float64 scores.
     """
-    m = scores.shape[1]
-    c_eff = min(c, m)
-    cols = np.argpartition(-scores, c_eff - 1, axis=1)[:, :c_eff]
-    vals = np.take_along_axis(scores, cols, axis=1)
-    # argpartition picks an arbitrary subset of the items tied at the cut; re-pick those rows
-    # by lowest index so the result does not depend on the selection algorithm.
-    threshold = vals.min(axis=1, keepdims=True)
-    straddle = (scores == threshold).sum(axis=1) > (vals == threshold).sum(axis=1)
-    if straddle.any():
-        sub, thr = scores[straddle], threshold[straddle]
-        tie = sub == thr
-        need = c_eff - (sub > thr).sum(axis=1, keepdims=True)
-        chosen = (sub > thr) | (tie & (np.cumsum(tie, axis=1) <= need))
-        cols[straddle] = np.nonzero(chosen)[1].reshape(-1, c_eff)
-        vals[straddle] = np.take_along_axis(sub, cols[straddle], axis=1)
-    order = np.lexsort((cols, -vals), axis=1)
-    items = np.take_along_axis(cols, order, axis=1).astype(np.int32)
-    vals = np.take_along_axis(vals, order, axis=1)
-    items[~np.isfinite(vals)] = -1
-    if c_eff < c:
-        items = np.pad(items, ((0, 0), (0, c - c_eff)), constant_values=-1)
-        vals = np.pad(vals, ((0, 0), (0, c - c_eff)), constant_values=-np.inf)
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    items = np.full((scores.shape[0], c), -1, np.int32)
+    vals = np.full((scores.shape[0], c), -np.inf)
+    _top_c_rows(scores, c, items, vals)
     return items, vals
+
+
+@numba.njit(cache=True, nogil=True)
+def _top_c_rows(scores, c, items, vals):  # type: ignore[no-untyped-def]
+    # A bounded heap per row, scanned in item order: an item enters only when strictly better
+    # than the worst kept one, so among equal scores the lower index stays, without a tie pass.
+    # np.argpartition took 1 s per 2,048 x 9,724 block of popularity scores (its selection
+    # degrades on many equal values) and the tie repair as much again; this is one pass.
+    n, m = scores.shape
+    heap_s = np.empty(c, np.float64)
+    heap_i = np.empty(c, np.int64)
+    for r in range(n):
+        size = 0
+        for i in range(m):
+            v = scores[r, i]
+            if not v > -np.inf:  # -inf (excluded) and NaN never enter
+                continue
+            if size < c:
+                j = size
+                size += 1
+                while j > 0:  # sift up: the root is the worst kept (lowest, then highest index)
+                    parent = (j - 1) // 2
+                    if heap_s[parent] < v or (heap_s[parent] == v and heap_i[parent] > i):
+                        break
+                    heap_s[j] = heap_s[parent]
+                    heap_i[j] = heap_i[parent]
+                    j = parent
+                heap_s[j] = v
+                heap_i[j] = i
+            elif v > heap_s[0]:
+                _sift_down(heap_s, heap_i, size, v, i)
+        # pop the worst first into the last free slot: best first, then by index
+        for k in range(size - 1, -1, -1):
+            items[r, k] = heap_i[0]
+            vals[r, k] = heap_s[0]
+            last = k
+            if last > 0:
+                _sift_down(heap_s, heap_i, last, heap_s[last], heap_i[last])
+
+
+@numba.njit(cache=True, nogil=True)
+def _sift_down(heap_s, heap_i, size, v, i):  # type: ignore[no-untyped-def]
+    j = 0
+    while True:
+        left = 2 * j + 1
+        if left >= size:
+            break
+        worst = left
+        right = left + 1
+        if right < size and (
+            heap_s[right] < heap_s[left]
+            or (heap_s[right] == heap_s[left] and heap_i[right] > heap_i[left])
+        ):
+            worst = right
+        if heap_s[worst] < v or (heap_s[worst] == v and heap_i[worst] > i):
+            heap_s[j] = heap_s[worst]
+            heap_i[j] = heap_i[worst]
+            j = worst
+        else:
+            break
+    heap_s[j] = v
+    heap_i[j] = i
 
 
 def generate_candidates(
