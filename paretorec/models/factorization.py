@@ -9,6 +9,7 @@ serial and ``--workers`` runs identical. Scores are the float32 dot products imp
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from paretorec.errors import ConfigWarning
 from paretorec.models.base import FitData, Model, Scorer, selection_ops
 from paretorec.registry import param
 
@@ -42,13 +44,31 @@ def _implicit_cpu() -> Any:
     return implicit.cpu
 
 
-def _fit(make: Any, data: FitData, **params: Any) -> FactorScorer:
+def _fit(make: Any, data: FitData, name: str, **params: Any) -> FactorScorer:
+    from implicit.recommender_base import ModelFitError
+
     # implicit warns unless BLAS is single-threaded when the model is built (the pipeline
     # limits it too)
     with threadpool_limits(1, "blas"):
         model = make(**params, num_threads=1)
-        model.fit(sp.csr_matrix(data.X, dtype=np.float32), show_progress=False)
-    return FactorScorer(model.user_factors, model.item_factors)
+        try:
+            model.fit(sp.csr_matrix(data.X, dtype=np.float32), show_progress=False)
+        except ModelFitError:
+            # SGD diverged (BPR at a large learning rate with 256 factors, say): a point of the
+            # space, not a user error, so the search goes on. Non-finite factors score 0, so
+            # the point lands far down the front and the search moves away from it.
+            warnings.warn(
+                f"model `{name}` diverged at {params} (non-finite factors); those factors "
+                "score 0. Narrow the learning rate or regularisation range if this repeats",
+                ConfigWarning,
+                stacklevel=2,
+            )
+    return FactorScorer(_finite(model.user_factors), _finite(model.item_factors))
+
+
+def _finite(factors: np.ndarray) -> np.ndarray:
+    factors = np.asarray(factors, dtype=np.float32)
+    return np.where(np.isfinite(factors), factors, np.float32(0.0))
 
 
 @dataclass(frozen=True)
@@ -79,6 +99,7 @@ class ALS(Model):
         return _fit(
             _implicit_cpu().als.AlternatingLeastSquares,
             data,
+            self.name,
             factors=self.factors,
             regularization=self.regularization,
             alpha=self.alpha,
@@ -121,6 +142,7 @@ class BPR(Model):
         return _fit(
             _implicit_cpu().bpr.BayesianPersonalizedRanking,
             data,
+            self.name,
             factors=self.factors,
             learning_rate=self.learning_rate,
             regularization=self.regularization,

@@ -39,9 +39,10 @@ from paretorec.study.candidate import Candidate
 # model on ML-100k, ~200 MB at 47k users), never the fitted models themselves. Its budget is a
 # share of the memory available when the pipeline starts, at least 1 GiB: a fixed 1 GiB made a
 # 47k-user search refit 102 times where 36 fits were needed. Over budget, the memos derived from
-# the candidates go first (milliseconds to rebuild), then whole candidate sets by GreedyDual-Size
-# (Cao & Irani 1997): the set that is cheapest to refit per byte and least recently used. Plain
-# LRU evicted 40-second EASE fits to keep 1-second ones and repeated 24 of 90 fits at 5 M.
+# the candidates go first (milliseconds to rebuild), then whole sets, least recently used first.
+# Measured (experiments/bench_cache.py, a third of the needed memory): LRU keeping memos
+# repeated 76 of 134 fits, shedding memos first 2 of 60; GreedyDual-Size (cheapest to refit per
+# byte first) with memos shed repeated 27 of 85, so it was not kept.
 CACHE_SHARE = 0.25
 CACHE_FLOOR = 1 << 30
 
@@ -99,6 +100,11 @@ class StageData:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+# Bytes one fitted model's candidate set holds per user and pool slot on one stage (the
+# position-major pool, its term memos and the judged truth; measured on ML-100k at pool 200).
+CANDIDATE_BYTES = 64
+
+
 @dataclass(eq=False)
 class FittedCandidates:
     """One fitted model's candidates for a stage, and what every weight setting reuses.
@@ -111,7 +117,6 @@ class FittedCandidates:
             (None when serving).
         scoring_ops: ``pool size -> (n,)`` operation counts, filled as sizes are asked for.
         fit_seconds: Wall time of the fit and scoring, what evicting this set would cost again.
-        credit: The cache's GreedyDual-Size priority (lowest is evicted first).
     """
 
     pool: CandidatePool
@@ -120,7 +125,6 @@ class FittedCandidates:
     model_mb: float = 0.0
     scoring_ops: dict[int, np.ndarray] = field(default_factory=dict)
     fit_seconds: float = 0.0
-    credit: float = 0.0
 
     def shed_memos(self) -> int:
         """Forget what was derived from the candidates; returns the bytes freed."""
@@ -192,7 +196,6 @@ class Pipeline:
         self.max_pool = max_pool
         self._stages: dict[str, StageData] = {}
         self._candidates: OrderedDict[tuple[str, Model], FittedCandidates] = OrderedDict()
-        self._clock = 0.0  # GreedyDual-Size's inflation: the credit of the last eviction
         # Dask workers may share one pipeline between threads; the lock keeps the cache's
         # order and eviction consistent (a fit itself runs outside it).
         self._lock = threading.Lock()
@@ -288,7 +291,7 @@ class Pipeline:
         with self._lock:
             if key in self._candidates:
                 self._candidates.move_to_end(key)
-                return self._touch(self._candidates[key])
+                return self._candidates[key]
         data = self.stage(stage)
         start = time.perf_counter()
         with _BLAS.limit(limits=1, user_api="blas"), _PeakMemory() as peak:
@@ -318,12 +321,7 @@ class Pipeline:
                 FittedCandidates(pool, cands.seconds, judged, model_mb, fit_seconds=record.seconds),
             )
             self._candidates.move_to_end(key)
-            self._touch(entry)
             self._make_room(keep=key)
-        return entry
-
-    def _touch(self, entry: FittedCandidates) -> FittedCandidates:
-        entry.credit = self._clock + entry.fit_seconds / max(entry.nbytes, 1)
         return entry
 
     def _make_room(self, keep: tuple[str, Model]) -> None:
@@ -336,12 +334,8 @@ class Pipeline:
             if key != keep:
                 held -= entry.shed_memos()
         while held > self.cache_limit and len(self._candidates) > 1:
-            victim = min(
-                (k for k in self._candidates if k != keep), key=lambda k: self._candidates[k].credit
-            )
-            evicted = self._candidates.pop(victim)
-            self._clock = evicted.credit
-            held -= evicted.nbytes
+            victim = next(k for k in self._candidates if k != keep)  # least recently used
+            held -= self._candidates.pop(victim).nbytes
 
     @property
     def cache_bytes(self) -> int:

@@ -10,9 +10,9 @@ import pytest
 import scipy.sparse as sp
 
 from paretorec.config import ExperimentConfig
-from paretorec.errors import ConfigError
+from paretorec.errors import ConfigError, ConfigWarning
 from paretorec.metrics import parse_metric
-from paretorec.models import ALS, BPR, Content, FitData, Hybrid, SideInfo, UserKNN
+from paretorec.models import ALS, BPR, Content, FitData, Hybrid, SideInfo, UserKNN, build_model
 from paretorec.models.base import generate_candidates
 from paretorec.models.hybrid import minmax_rows
 from paretorec.study import Candidate, Pipeline, plan
@@ -313,3 +313,17 @@ def test_an_exported_hybrid_reloads_with_its_members_hyperparameters(tmp_path):
     again = load_point(save_point(point, tmp_path / "p.json"))
     assert again.candidate == point.candidate
     assert again.candidate.model.members[0].factors == 12
+
+
+def test_a_diverged_factorisation_warns_and_scores_its_bad_factors_zero(ml_fit):
+    # BPR at the top of its learning-rate range with 256 factors diverges on ML-100k; a search
+    # that reaches that point must go on (it crashed a 1,000-evaluation Optuna run before)
+    model = build_model(
+        "bpr",
+        {"factors": 256, "learning_rate": 0.2, "regularization": 0.0005623, "iterations": 160},
+    )
+    with pytest.warns(ConfigWarning, match="model `bpr` diverged"):
+        scorer = model.fit(ml_fit)
+    assert np.isfinite(scorer.user_factors).all() and np.isfinite(scorer.item_factors).all()
+    cands = generate_candidates(scorer, ml_fit.X, np.arange(20), 10)
+    assert np.isfinite(cands.scores).all()

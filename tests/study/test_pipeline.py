@@ -25,39 +25,17 @@ def _model(k: int):
     return Candidate.from_values({**POINT, "itemknn.k": k}).model
 
 
-def _costs(pipe: Pipeline, seconds: dict[int, float]) -> None:
-    """Pretend fits took these seconds (measured ones would make the eviction order a race)."""
-    for k, s in seconds.items():
-        entry = pipe._candidates[("validation", _model(k))]
-        entry.fit_seconds = s
-        pipe._touch(entry)
-
-
-def test_the_cache_is_bounded_by_memory_and_keeps_what_is_dear_to_refit(ml100k, ml100k_split):
+def test_the_cache_is_bounded_by_memory_and_evicts_the_least_recently_used(ml100k, ml100k_split):
     pipe = Pipeline(ml100k, ml100k_split, 10, 40)
     one = pipe.candidates("validation", _model(10)).nbytes
     pipe.cache_limit = int(2.5 * one)
     pipe.candidates("validation", _model(30))
-    _costs(pipe, {10: 100.0, 30: 1.0})  # the older set is the dearer one
-    pipe.candidates("validation", _model(50))
-    assert len(pipe._candidates) == 2 and pipe.cache_bytes <= 2.5 * one
-    assert ("validation", _model(10)) in pipe._candidates  # LRU would have dropped it
-    pipe.candidates("validation", _model(10))
-    pipe.candidates("validation", _model(50))
-    assert pipe.fits == 3  # both kept sets served without a refit
-    pipe.candidates("validation", _model(30))
-    assert pipe.fits == 4  # the cheap one was evicted and refits
-
-
-def test_equal_costs_evict_the_least_recently_used(ml100k, ml100k_split):
-    pipe = Pipeline(ml100k, ml100k_split, 10, 40)
-    one = pipe.candidates("validation", _model(10)).nbytes
-    pipe.cache_limit = int(2.5 * one)
-    pipe.candidates("validation", _model(30))
-    _costs(pipe, {10: 1.0, 30: 1.0})
     pipe.candidates("validation", _model(10))  # a hit makes it the recent one
     pipe.candidates("validation", _model(50))
     assert set(pipe._candidates) == {("validation", _model(10)), ("validation", _model(50))}
+    assert pipe.cache_bytes <= 2.5 * one and pipe.fits == 3
+    pipe.candidates("validation", _model(30))
+    assert pipe.fits == 4  # the evicted one refits
 
 
 def test_memos_are_shed_before_any_fit_is_evicted(ml100k, ml100k_split):
