@@ -20,6 +20,15 @@ def _head_share(counts: np.ndarray) -> float:
     return float(head.sum() / counts.sum())
 
 
+def _date(seconds: np.integer) -> str:
+    """The UTC date of an epoch second; loaders keep times in years 1 to 9999, but a Dataset
+    built in code may not, and describing it must still not fail."""
+    try:
+        return str(datetime.fromtimestamp(int(seconds), UTC).date())
+    except (ValueError, OverflowError, OSError):
+        return f"epoch second {int(seconds)} (outside years 1 to 9999)"
+
+
 def describe(ds: Dataset) -> list[str]:
     """Human lines: counts, sparsity, activity and popularity distributions, ratings, time span,
     features, and the cleaning report."""
@@ -48,10 +57,7 @@ def describe(ds: Dataset) -> list[str]:
     else:
         lines.append("ratings        none (implicit feedback)")
     if inter.timestamp is not None:
-        first, last = (
-            datetime.fromtimestamp(int(t), UTC).date()
-            for t in (inter.timestamp.min(), inter.timestamp.max())
-        )
+        first, last = (_date(t) for t in (inter.timestamp.min(), inter.timestamp.max()))
         lines.append(f"time span      {first} to {last}")
     for label, features in (("genres", ds.item_features), ("tags", ds.item_tags)):
         if features is not None:

@@ -24,6 +24,7 @@ class Interactions:
         timestamp: ``(n,)`` int64 seconds, or None.
         n_users: Size of the user code space.
         n_items: Size of the item code space.
+        source: The file the events were read from ("" if none), for messages about them.
     """
 
     user: np.ndarray
@@ -32,6 +33,7 @@ class Interactions:
     timestamp: np.ndarray | None
     n_users: int
     n_items: int
+    source: str = ""
 
     def __len__(self) -> int:
         return int(self.user.shape[0])
@@ -45,6 +47,7 @@ class Interactions:
             timestamp=None if self.timestamp is None else self.timestamp[index],
             n_users=self.n_users,
             n_items=self.n_items,
+            source=self.source,
         )
 
     def concat(self, other: Interactions) -> Interactions:
@@ -62,6 +65,7 @@ class Interactions:
             timestamp=cat(self.timestamp, other.timestamp),
             n_users=self.n_users,
             n_items=self.n_items,
+            source=self.source,
         )
 
     def matrix(self, values: str = "binary") -> sp.csr_matrix:
@@ -149,14 +153,19 @@ def encode(
     items: np.ndarray,
     rating: np.ndarray | None,
     timestamp: np.ndarray | None,
+    source: str = "",
 ) -> tuple[Interactions, np.ndarray, np.ndarray]:
     """Map raw ids to dense codes (sorted id order) and build Interactions.
+
+    Ids are used as given (``cleaning.normalise_ids`` made them exact): the vocabularies hold
+    the very values, so every id shown or written later is the original one.
 
     Args:
         users: ``(n,)`` raw user ids.
         items: ``(n,)`` raw item ids.
         rating: ``(n,)`` ratings or None.
         timestamp: ``(n,)`` timestamps or None.
+        source: The file the events came from.
 
     Returns:
         The interactions, the user id vocabulary and the item id vocabulary.
@@ -170,5 +179,6 @@ def encode(
         timestamp=None if timestamp is None else np.asarray(timestamp, dtype=np.int64),
         n_users=len(user_ids),
         n_items=len(item_ids),
+        source=source,
     )
     return inter, user_ids, item_ids

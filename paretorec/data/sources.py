@@ -18,10 +18,21 @@ import pandas as pd
 import scipy.sparse as sp
 
 from paretorec.config import DataConfig
-from paretorec.data.cleaning import CleaningOptions, CleaningReport, clean, normalise_ids
+from paretorec.data.cleaning import (
+    BadValue,
+    CleaningOptions,
+    CleaningReport,
+    clean,
+    normalise_ids,
+    shown,
+    where,
+)
 from paretorec.data.interactions import Dataset, ItemFeatures, encode
 from paretorec.data.locate import sha256_file
+from paretorec.data.tables import read_table, separator_hint, table_format
 from paretorec.errors import DataError
+
+__all__ = ["assemble", "checksum", "load_file", "map_columns", "read_table", "table_format"]
 
 DEFAULT_COLUMNS = {"user": "user", "item": "item", "rating": "rating", "timestamp": "timestamp"}
 
@@ -36,60 +47,6 @@ def options_of(cfg: DataConfig, rating_scale: tuple[float, float] | None) -> Cle
         implicit_threshold=cfg.implicit_threshold,
         strict=cfg.strict,
     )
-
-
-def table_format(path: Path, fmt: str | None) -> str:
-    """``csv`` or ``parquet``: as configured, else from the file suffix."""
-    return fmt or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
-
-
-def read_table(
-    path: Path,
-    fmt: str | None = None,
-    separator: str = ",",
-    encoding: str = "utf-8",
-    strict: bool = False,
-) -> tuple[pd.DataFrame, str]:
-    """Read a CSV (every column as text, so nothing is silently coerced) or a Parquet file.
-
-    Returns:
-        The frame (index = data row position) and a note ("" or how it was decoded).
-
-    Raises:
-        DataError: missing, empty or unreadable file; a wrong encoding in strict mode.
-    """
-    if not path.is_file():
-        raise DataError(
-            f"{path}: no such file; check [data] path (relative paths start at the "
-            "directory you run paretorec from)"
-        )
-    if table_format(path, fmt) == "parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except (OSError, ValueError) as exc:
-            raise DataError(
-                f"{path}: not a readable Parquet file ({exc}); "
-                'set [data] format = "csv" if it is text'
-            ) from None
-        return frame.reset_index(drop=True), ""
-    text = {"sep": separator, "dtype": str, "keep_default_na": False, "na_values": [""]}
-    try:
-        return pd.read_csv(path, encoding=encoding, **text), ""
-    except pd.errors.EmptyDataError:
-        raise DataError(
-            f"{path}: the file is empty; it needs a header row and interactions"
-        ) from None
-    except UnicodeDecodeError as exc:
-        if strict:
-            raise DataError(
-                f"{path}: byte {exc.start} is not valid {encoding}; set [data] encoding to the "
-                'file\'s encoding (e.g. "latin-1")'
-            ) from None
-        return pd.read_csv(
-            path, encoding="latin-1", **text
-        ), f"not valid {encoding}: read as latin-1"
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: cannot parse as CSV ({exc}); check [data] separator") from None
 
 
 def map_columns(
@@ -113,10 +70,29 @@ def map_columns(
             f"{path}: column {missing[0]} not found; the file has: "
             f"{', '.join(map(str, frame.columns)) or '(no columns)'}; set [data] {key} = "
             '{ user = "...", item = "...", ... } to the file\'s names'
+            + separator_hint(list(frame.columns))
         )
+    for name, source in wanted.items():
+        _refuse_nested(frame[source], path, f"`{source}` ({name})")
     out = frame[list(wanted.values())].copy()
     out.columns = list(wanted.keys())
     return out, wanted
+
+
+NESTED = (list, tuple, dict, set, np.ndarray, bytes, bytearray)
+
+
+def _refuse_nested(column: pd.Series, path: Path, name: str) -> None:
+    """Parquet can hold lists, structs and bytes in a cell; none is an id, rating or time."""
+    if column.dtype != object:
+        return
+    present = column.dropna()
+    if len(present) and isinstance(present.iloc[0], NESTED):
+        kind = type(present.iloc[0]).__name__
+        raise DataError(
+            f"{path}: row {present.index[0]}, column {name}: holds {kind} values, not numbers "
+            "or text; map the column to one of plain values (or flatten it when writing)"
+        )
 
 
 def multi_hot(
@@ -145,8 +121,9 @@ def multi_hot(
     exploded = (text.str.split(separator).explode() if separator else text).str.strip()
     exploded = exploded[(exploded != "") & ~exploded.str.match(r"^\(.*\)$", na=False)]
     names = np.array(sorted(exploded.unique()), dtype=object)
-    position = pd.Series(np.arange(len(item_ids)), index=pd.Index(item_ids))
-    rows = position.reindex(table_ids[exploded.index.to_numpy()]).to_numpy()
+    keys, lookup = _comparable(item_ids, table_ids[exploded.index.to_numpy()])
+    position = pd.Series(np.arange(len(item_ids)), index=pd.Index(keys))
+    rows = position.reindex(lookup).to_numpy()
     cols = np.searchsorted(names, exploded.to_numpy())
     ok = ~np.isnan(rows)
     matrix = sp.csr_matrix(
@@ -157,6 +134,20 @@ def multi_hot(
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     return ItemFeatures(matrix, tuple(str(n) for n in names))
+
+
+def _is_text(ids: np.ndarray) -> bool:
+    first = next((v for v in ids if v is not None), None) if ids.dtype == object else None
+    return isinstance(first, str)
+
+
+def _comparable(item_ids: np.ndarray, table_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both id arrays as text when one file's ids are text and the other's numbers (one stray
+    non-number makes a whole column text), so that 10 still finds "10"."""
+    if _is_text(item_ids) == _is_text(table_ids):
+        return item_ids, table_ids
+    as_text = np.vectorize(lambda v: v if v is None else str(v), otypes=[object])
+    return as_text(item_ids), as_text(table_ids)
 
 
 def checksum(paths: list[Path], options: CleaningOptions, extra: object = None) -> str:
@@ -189,6 +180,7 @@ def assemble(
         frame["item"].to_numpy(),
         frame["rating"].to_numpy() if has_rating else None,
         frame["timestamp"].to_numpy() if "timestamp" in frame else None,
+        source=report.source,
     )
     genre_features = None if genres is None else multi_hot(item_ids, *genres)
     tag_features = None if tags is None else multi_hot(item_ids, *tags, lowercase=True)
@@ -215,33 +207,27 @@ def load_file(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = None) -
     """A dataset from ``cfg.path`` (CSV or Parquet) and optionally an item features file."""
     path = Path(cfg.path)  # type: ignore[arg-type]
     raw, note = read_table(path, cfg.format, cfg.separator, cfg.encoding, cfg.strict)
+    is_csv = table_format(path, cfg.format) == "csv"
     if raw.empty:
-        raise DataError(f"{path}: no interactions below the header row")
+        below = "below the header row" if is_csv else "in the file (0 rows)"
+        raise DataError(f"{path}: no interactions {below}")
     frame, mapping = map_columns(raw, path, cfg.columns, ("user", "item"))
-    line_offset = 2 if table_format(path, cfg.format) == "csv" else 0
     options = options_of(cfg, None)
-    frame, report = clean(frame, str(path), options, mapping, line_offset)
+    frame, report = clean(frame, str(path), options, mapping, 2 if is_csv else 0)
     if note:
         report = report.noted("encoding", note)
     scale = None
     if cfg.rating_scale is not None:
         scale = (float(cfg.rating_scale[0]), float(cfg.rating_scale[1]))
-    elif "rating" in frame:  # no scale given: the observed range
-        scale = (float(frame["rating"].min()), float(frame["rating"].max()))
+    elif "rating" in frame:
+        frame, report, scale = _observed_scale(frame, report, mapping["rating"])
     genres = tags = None
     files = [path]
     if cfg.items:
         items_path = Path(cfg.items)
-        table, _ = read_table(items_path, None, cfg.separator, cfg.encoding, cfg.strict)
-        mapping_items = dict(cfg.item_columns or {"item": "item", "genres": "genres"})
-        table, _ = map_columns(table, items_path, mapping_items, ("item",), "item_columns")
-        ids = normalise_ids(table["item"]).to_numpy()
-        if "genres" in table:
-            genres = (ids, table["genres"], cfg.feature_separator)
-        if "tags" in table:
-            tags = (ids, table["tags"], cfg.feature_separator)
-        elif "text" in table:
-            tags = (ids, table["text"], " ")
+        genres, tags, items_note = _item_features(cfg, items_path)
+        if items_note:
+            report = report.noted("items encoding", f"{items_path.name}: {items_note}")
         files.append(items_path)
     return assemble(
         "file",
@@ -252,3 +238,44 @@ def load_file(cfg: DataConfig, data_dir: str | os.PathLike[str] | None = None) -
         genres=genres,
         tags=tags,
     )
+
+
+def _observed_scale(
+    frame: pd.DataFrame, report: CleaningReport, column: str
+) -> tuple[pd.DataFrame, CleaningReport, tuple[float, float] | None]:
+    """The observed range when no scale is configured. One value everywhere is no scale (the
+    satisfaction terms would divide by its width): the data is then read as implicit, noted."""
+    low, high = float(frame["rating"].min()), float(frame["rating"].max())
+    if low < high:
+        return frame, report, (low, high)
+    note = (
+        f"every `{column}` is {low:g}: read as implicit feedback; set [data] rating_scale "
+        "to keep the ratings"
+    )
+    return frame.drop(columns="rating"), report.noted("constant rating", note), None
+
+
+Features = tuple[np.ndarray, pd.Series, str | None]
+
+
+def _item_features(cfg: DataConfig, path: Path) -> tuple[Features | None, Features | None, str]:
+    """Genres and tags (or text words) of the item features file, with exact item ids, and how
+    the file was decoded ("" if as configured)."""
+    table, note = read_table(path, None, cfg.separator, cfg.encoding, cfg.strict)
+    mapping = dict(cfg.item_columns or {"item": "item", "genres": "genres"})
+    table, _ = map_columns(table, path, mapping, ("item",), "item_columns")
+    try:
+        ids = normalise_ids(table["item"]).to_numpy()
+    except BadValue as bad:
+        offset = 2 if table_format(path, None) == "csv" else 0
+        raise DataError(
+            f"{path}: {where(bad.label, offset)}, column `{mapping['item']}`: {bad.what} "
+            f"({shown(bad.value)}); {bad.fix}"
+        ) from None
+    genres = (ids, table["genres"], cfg.feature_separator) if "genres" in table else None
+    tags = None
+    if "tags" in table:
+        tags = (ids, table["tags"], cfg.feature_separator)
+    elif "text" in table:
+        tags = (ids, table["text"], " ")
+    return genres, tags, note

@@ -149,8 +149,8 @@ def temporal_split(
     return Split(inter.take(~(is_test | is_val)), inter.take(is_val), inter.take(is_test))
 
 
-def make_split(inter: Interactions, cfg: SplitConfig) -> Split:
-    """The split a config asks for."""
+def partition(inter: Interactions, cfg: SplitConfig) -> Split:
+    """The three parts a config's method gives, whatever they hold (possibly nothing)."""
     if cfg.method == "temporal":
         return temporal_split(
             inter, cfg.test, cfg.validation, cfg.test_cutoff, cfg.validation_cutoff
@@ -158,3 +158,87 @@ def make_split(inter: Interactions, cfg: SplitConfig) -> Split:
     if cfg.method == "leave_last":
         return leave_last_split(inter, int(cfg.test), int(cfg.validation))
     return holdout_split(inter, cfg.test, cfg.validation, cfg.seed)
+
+
+def make_split(inter: Interactions, cfg: SplitConfig) -> Split:
+    """The split a config asks for, refused when it cannot be scored.
+
+    Raises:
+        DataError: fewer than 2 users or items, an empty validation or test part, or no
+            held-out user with an event to fit on: every metric would be NaN, and the search
+            would rank NaNs.
+    """
+    split = partition(inter, cfg)
+    try:
+        _refuse_degenerate(inter, split, cfg)
+    except DataError as exc:
+        raise DataError(f"{inter.source}: {exc}" if inter.source else str(exc)) from None
+    return split
+
+
+def _refuse_degenerate(inter: Interactions, split: Split, cfg: SplitConfig) -> None:
+    for what, codes in (("user", inter.user), ("item", inter.item)):
+        present = len(np.unique(codes))
+        if present < 2:
+            raise DataError(
+                f"[split]: the data has {present} {what}{'' if present == 1 else 's'} after "
+                f"cleaning; ranking needs at least 2 {what}s: check [data] path and "
+                "min_user_interactions / min_item_interactions"
+            )
+    settings = _settings(cfg)
+    for stage in ("validation", "test"):
+        held_out, fit = split.truth(stage), split.fit_data(stage)  # type: ignore[arg-type]
+        if not len(held_out):
+            raise DataError(
+                f"[split] {settings}: the {stage} part is empty ({_histories(inter)}); {_fix(cfg)}"
+            )
+        scored = np.intersect1d(np.unique(held_out.user), np.unique(fit.user))
+        if not len(scored):
+            raise DataError(
+                f"[split] {settings}: no user with {stage} events has an event to fit on "
+                f"({_histories(inter)}); {_fix(cfg)}"
+            )
+
+
+def _settings(cfg: SplitConfig) -> str:
+    parts = [f"method = {cfg.method}", f"test = {cfg.test}", f"validation = {cfg.validation}"]
+    for key in ("test_cutoff", "validation_cutoff"):
+        if getattr(cfg, key) is not None:
+            parts.append(f"{key} = {getattr(cfg, key)}")
+    return ", ".join(parts)
+
+
+def _histories(inter: Interactions) -> str:
+    counts = np.bincount(inter.user, minlength=inter.n_users)
+    counts = counts[counts > 0]
+    if counts.min() == counts.max():
+        return f"{len(inter):,} events; every user has {counts.min()}"
+    return (
+        f"{len(inter):,} events; users have {counts.min()} to {counts.max()}, "
+        f"median {np.median(counts):g}"
+    )
+
+
+def _fix(cfg: SplitConfig) -> str:
+    if cfg.method == "temporal":
+        return "move [split] test_cutoff / validation_cutoff or change the fractions"
+    return (
+        "lower [split] test / validation below the users' event counts, or keep only users "
+        "with more events ([data] min_user_interactions)"
+    )
+
+
+def check_list_length(inter: Interactions, k: int) -> None:
+    """Lists of ``k`` items must leave a choice: refuse ``k`` at or above the catalogue size.
+
+    Raises:
+        ConfigError: ``k >= n_items``: every list would hold the whole catalogue (or more), and
+            every ranking metric would only measure the order of everything.
+    """
+    if k >= inter.n_items:
+        where = f"{inter.source}: " if inter.source else ""
+        raise ConfigError(
+            f"{where}[evaluation] k = {k}, but the data has only {inter.n_items} item"
+            f"{'' if inter.n_items == 1 else 's'}: every list would hold the whole catalogue; "
+            f"set [evaluation] k below {inter.n_items}"
+        )

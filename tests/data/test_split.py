@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from paretorec.config import SplitConfig
 from paretorec.data import holdout_split, make_split
 from paretorec.data.interactions import Interactions
-from paretorec.data.split import leave_last_split, temporal_split
+from paretorec.data.split import leave_last_split, partition, temporal_split
 from paretorec.errors import ConfigError
 
 
@@ -124,7 +124,7 @@ def _interactions(draw):
 @given(_interactions(), st.sampled_from(["holdout", "temporal", "leave_last"]))
 def test_every_split_partitions_without_leakage(inter, method):
     amount = 1 if method == "leave_last" else 0.3
-    s = make_split(inter, SplitConfig(method=method, test=amount, validation=amount, seed=3))
+    s = partition(inter, SplitConfig(method=method, test=amount, validation=amount, seed=3))
     parts = [_pairs(s.train), _pairs(s.validation), _pairs(s.test)]
     assert sum(map(len, parts)) == len(inter)
     assert set().union(*parts) == _pairs(inter)
