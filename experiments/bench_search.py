@@ -1,8 +1,8 @@
 """paretorec's searches beside Optuna's on the ML-100k tuning problem.
 
 Every optimiser drives the same evaluation function: ``Study.evaluate(values, ("validation",))``
-of ``experiments/ml100k.toml`` (NDCG@10, satisfaction@10, cost; no extra recorded metrics), on a
-fresh study each run so model fits count. paretorec's algorithms see the unit-cube encoding;
+of ``--config`` (default ``experiments/ml100k.toml``: its objectives, no extra recorded metrics),
+on a fresh study each run so model fits count. paretorec's algorithms see the unit-cube encoding;
 Optuna's samplers get the space natively, define-by-run (a categorical model, its parameters
 only when it is chosen, grids as categoricals): each library as its users would use it.
 ``paretorec tpe`` is Optuna's TPE inside paretorec's engine, given the space the same way
@@ -29,6 +29,7 @@ at B counts from the first evaluation (paretorec's history clock; Optuna's ``opt
 setup before the search (data, baselines) is left out for both.
 
     python experiments/bench_search.py [--budgets 100,300,1000] [--seeds 0,1,2] [--data-dir DIR]
+                                       [--config TOML] [--population 20]
                                        [--methods "paretorec cmopso,optuna tpe"] [--out FILE]
                                        [--merge]  # add methods to FILE, keep its other runs
 """
@@ -54,10 +55,11 @@ from paretorec.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION = 20
+CONFIG = ROOT / "experiments" / "ml100k.toml"
 
 
 def base_config(budget: int, seed: int, algorithm: str):
-    config = load_config(ROOT / "experiments" / "ml100k.toml")
+    config = load_config(CONFIG)
     search = dataclasses.replace(
         config.search,
         algorithm=algorithm,
@@ -121,6 +123,8 @@ def optuna_run(
 
     if sampler_name == "nsga2":
         sampler = optuna.samplers.NSGAIISampler(population_size=POPULATION, seed=seed)
+    elif sampler_name == "nsga3":
+        sampler = optuna.samplers.NSGAIIISampler(population_size=POPULATION, seed=seed)
     elif sampler_name == "tpe-mv":  # the settings paretorec's tpe uses, one trial at a time
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
@@ -149,12 +153,14 @@ def run_optuna(
 
 METHODS = {
     "paretorec nsga2": lambda b, s, d: run_paretorec("nsga2", b, s, d),
+    "paretorec nsga3": lambda b, s, d: run_paretorec("nsga3", b, s, d),
     "paretorec smsemoa": lambda b, s, d: run_paretorec("smsemoa", b, s, d),
     "paretorec mopso": lambda b, s, d: run_paretorec("mopso", b, s, d),
     "paretorec cmopso": lambda b, s, d: run_paretorec("cmopso", b, s, d),
     "paretorec tpe": lambda b, s, d: run_paretorec("tpe", b, s, d),
     "paretorec random": lambda b, s, d: run_paretorec("random", b, s, d),
     "optuna nsga2": lambda b, s, d: run_optuna("nsga2", b, s, d),
+    "optuna nsga3": lambda b, s, d: run_optuna("nsga3", b, s, d),
     "optuna tpe": lambda b, s, d: run_optuna("tpe", b, s, d),
     # controls: Optuna given paretorec's start, then also paretorec's TPE settings
     "optuna tpe+baselines": lambda b, s, d: run_optuna("tpe", b, s, d, baselines=True),
@@ -163,26 +169,39 @@ METHODS = {
 
 
 def main() -> None:
+    global CONFIG, POPULATION
     parser = argparse.ArgumentParser()
     parser.add_argument("--budgets", default="100,300,1000")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--config", default=str(CONFIG), help="the study (objectives, space)")
+    parser.add_argument("--population", type=int, default=POPULATION)
     parser.add_argument("--out", default=str(ROOT / "results" / "bench" / "search.json"))
     parser.add_argument(
         "--merge",
         action="store_true",
         help="keep the other methods' runs already in --out (hypervolumes are deterministic)",
     )
+    parser.add_argument(
+        "--merge-from",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="also keep the runs of these output files (runs made in parallel processes)",
+    )
     args = parser.parse_args()
+    CONFIG, POPULATION = Path(args.config), args.population
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    names = args.methods.split(",")
+    names = [m for m in args.methods.split(",") if m]
     runs: list[dict] = []
     if args.merge and Path(args.out).exists():
         kept = json.loads(Path(args.out).read_text())["runs"]
         runs = [r for r in kept if r["method"] not in names]
+    for path in args.merge_from:
+        runs += [r for r in json.loads(Path(path).read_text())["runs"] if r["method"] not in names]
     for name in names:
         for seed in seeds:
             at_budget, fits = METHODS[name](budgets, seed, args.data_dir)
@@ -237,7 +256,10 @@ def main() -> None:
                 / rows["optuna nsga2"]["wall_seconds_median"]
             )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
+    meta = {"config": str(Path(args.config).resolve().relative_to(ROOT)), "population": POPULATION}
+    Path(args.out).write_text(
+        json.dumps({**meta, "summary": summary, "runs": runs}, indent=2) + "\n"
+    )
     print(json.dumps(summary, indent=2))
 
 

@@ -11,8 +11,15 @@ from tests.conftest import REPO
 
 def test_the_shipped_experiment_loads_and_round_trips(tmp_path):
     cfg = load_config(REPO / "experiments" / "ml100k.toml")
-    assert cfg.search.population == 20 and cfg.search.generations == 10
-    assert [o.metric for o in cfg.objectives] == ["ndcg@10", "satisfaction@10", "cost"]
+    assert cfg.search.algorithm == "nsga3"
+    assert cfg.search.population == 40 and cfg.search.generations == 8
+    assert [o.metric for o in cfg.objectives] == [
+        "ndcg@10",
+        "satisfaction@10",
+        "miscalibration@10",
+        "aplt@10",
+        "cost",
+    ]
     path = tmp_path / "config.json"
     path.write_text(json.dumps(cfg.to_dict()))
     assert load_config(path) == cfg
