@@ -1,13 +1,16 @@
 """Command line: ``paretorec tune | select | plot | report | recommend | evaluate | check |
 data | list``. A thin shell over the Python API (``paretorec.tune``, ``Result``, ...).
 
-User mistakes (a ParetoRecError or a usage error) print one line and exit with code 2.
+User mistakes (a ParetoRecError, a usage error, a file the system cannot read or write) print
+at most three lines starting ``error:`` and exit with code 2; warnings print one line each.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -17,7 +20,7 @@ from paretorec._version import __version__
 from paretorec.config import DataConfig, SplitConfig, load_config
 from paretorec.data import DATASETS, ENV_VAR, load_dataset, make_split
 from paretorec.data.describe import describe
-from paretorec.errors import ParetoRecError
+from paretorec.errors import ConfigError, DataError, ParetoRecError
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -39,8 +42,8 @@ def cli() -> None:
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    help="Run directory (trials, front, history, metadata).",
+    default=None,
+    help="Run directory (trials, front, history, metadata). Required unless --check.",
 )
 @DATA_DIR
 @click.option("--resume", is_flag=True, help="Continue the run in --out without repeating work.")
@@ -49,13 +52,13 @@ def cli() -> None:
     type=click.IntRange(min=1),
     default=1,
     show_default=True,
-    help="Evaluate each generation in N processes on this machine.",
+    help="Evaluate each generation in N processes on this machine (at most 4 per core).",
 )
 @click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="Evaluate on an existing Dask distributed cluster (e.g. tcp://host:8786).",
+    help="Evaluate on an existing, trusted Dask distributed cluster (e.g. tcp://host:8786).",
 )
 @click.option(
     "--warm-start",
@@ -65,31 +68,52 @@ def cli() -> None:
     help="Seed the first population with RUN's front (same space).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only check the config, --out, the data files and memory (no data load, no fit).",
+)
 def tune(
     config: Path,
-    out: Path,
+    out: Path | None,
     data_dir: Path | None,
     resume: bool,
     workers: int,
     scheduler: str | None,
     warm_start: Path | None,
     quiet: bool,
+    check_only: bool,
 ) -> None:
     """Search model hyperparameters and re-rank settings (NSGA-II by default) for CONFIG."""
+    from paretorec.result import constraint_shortfall
+    from paretorec.tuning import InfeasibleWarning, preflight
     from paretorec.tuning import tune as run_tune
 
     if workers > 1 and scheduler:
         raise click.UsageError("use either --workers or --scheduler, not both")
-    result = run_tune(
-        config,
-        out,
+    options = dict(
         data_dir=data_dir,
         resume=resume,
         workers=workers,
         scheduler=scheduler,
         warm_start=warm_start,
-        progress=not quiet,
     )
+    if check_only:
+        for line in preflight(config, out, **options).lines:  # type: ignore[arg-type]
+            click.echo(line)
+        return
+    if out is None:
+        raise click.UsageError("--out is required (the run directory), unless --check")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InfeasibleWarning)  # said below, as the error it is
+        result = run_tune(config, out, progress=not quiet, **options)  # type: ignore[arg-type]
+    if result.constraints and not result.front_records:
+        raise ConfigError(
+            f"{config}: {constraint_shortfall(result.constraints, result.records)}; the "
+            f"{len(result.records)} trials are kept in {out}; loosen the constraint and tune "
+            "into a new --out"
+        )
     click.echo(
         f"{len(result.records)} evaluations, {len(result.front_records)} on the front; "
         f"wrote {out}/trials.csv, front.csv, history.csv"
@@ -169,7 +193,7 @@ def select(
     out: Path | None,
 ) -> None:
     """Choose an operating point from RUN's front, say why, and export it."""
-    from paretorec.optimize.rundir import CHOSEN
+    from paretorec.optimize.rundir import CHOSEN, writable_file
     from paretorec.report.text import selection_lines
     from paretorec.result import Result
 
@@ -182,22 +206,50 @@ def select(
     elif then is not None:
         raise click.UsageError("--then applies after --min / --max bounds")
     if weights is not None:
+        _check_weighted(method)
         params["weights"] = _parse_weights(weights)
+    if out is not None:
+        writable_file(out, "--out")
     result = Result.load(run)
+    target = out if out is not None else writable_file(run / CHOSEN, "RUN")
     selection = result.select(method, **params)
-    path = selection.export(out if out is not None else run / CHOSEN)
+    path = selection.export(target)
     for line in selection_lines(result, selection):
         click.echo(line)
     click.echo(f"wrote {path}")
 
 
+def _check_weighted(method: str) -> None:
+    """``--weights`` only with a selector that reads weights: anywhere else it would be
+    silently ignored."""
+    from paretorec.registry import declared_params
+    from paretorec.select import SELECTORS
+
+    weighted = [
+        name
+        for name in SELECTORS.available()
+        if "weights" in [p.name for p in declared_params(SELECTORS.get(name))]
+    ]
+    if method not in weighted:
+        raise click.UsageError(
+            f"--weights applies to --method {' or '.join(weighted)}, not {method} (it would "
+            "be ignored); drop --weights or change --method"
+        )
+
+
 def _parse_weights(text: str) -> list[float]:
     try:
-        return [float(part) for part in text.split(",")]
+        weights = [float(part) for part in text.split(",")]
     except ValueError:
         raise click.BadParameter(
-            f"expected numbers separated by commas, got {text!r}", param_hint="--weights"
+            f"expected numbers separated by commas, got {text[:60]!r}", param_hint="--weights"
         ) from None
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
+        raise click.BadParameter(
+            f"finite, non-negative numbers, not all 0, must hold, got {text[:60]!r}",
+            param_hint="--weights",
+        )
+    return weights
 
 
 @cli.command()
@@ -211,11 +263,13 @@ def _parse_weights(text: str) -> list[float]:
 def plot(run: Path, out: Path | None) -> None:
     """Draw RUN's Pareto plots (PNG and SVG) with the chosen point marked: every pair, and
     for three or more objectives a scatter matrix and parallel coordinates."""
-    from paretorec.optimize.rundir import PLOTS
+    from paretorec.optimize.rundir import PLOTS, writable_dir
     from paretorec.report import figures, save
     from paretorec.result import Result
 
-    for path in save(figures(Result.load(run)), out if out is not None else run / PLOTS):
+    result = Result.load(run)
+    folder = writable_dir(out if out is not None else run / PLOTS, "--out")
+    for path in save(figures(result), folder):
         click.echo(f"wrote {path}")
 
 
@@ -257,12 +311,22 @@ def report(run: Path, out: Path) -> None:
 def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Path | None) -> None:
     """Reload an exported point, refit it and write top-k lists."""
     from paretorec.export import load_point, recommender
+    from paretorec.optimize.rundir import atomic_write, writable_file
 
+    writable_file(out, "--out")
     point = load_point(chosen)
-    served = recommender(point, fit_on, data_dir)
+    if k is not None and k > point.candidate.rerank.pool:
+        raise click.BadParameter(
+            f"at most the point's rerank.pool ({point.candidate.rerank.pool}) must hold, got {k}",
+            param_hint="--k",
+        )
+    try:
+        served = recommender(point, fit_on, data_dir)
+    except DataError as exc:  # the data the point names: say which point named it
+        raise DataError(f"{chosen}: {exc}") from None
     lists = served.lists(k)
     frame = served.to_frame(lists)
-    frame.to_csv(out, index=False)
+    atomic_write(out, frame.to_csv(index=False))
     click.echo(f"wrote {len(frame)} rows for {len(lists.users)} users to {out}")
     if fit_on == "run" and (k is None or k == point.k):
         ok, lines = served.reproduce(lists)
@@ -334,7 +398,11 @@ def evaluate(
     from paretorec.export.evaluate import evaluate_point
 
     names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
-    for line in evaluate_point(chosen, stage, names, segments, resamples, seed, other, data_dir):
+    try:
+        lines = evaluate_point(chosen, stage, names, segments, resamples, seed, other, data_dir)
+    except DataError as exc:  # the data the point names: say which point named it
+        raise DataError(f"{chosen}: {exc}") from None
+    for line in lines:
         click.echo(line)
 
 
@@ -444,7 +512,8 @@ def _source(
     if path is not None:
         changes.update(dataset="file", path=str(path))
     elif dataset is not None:
-        changes["dataset"] = dataset
+        # a registered dataset reads its own files: a config's file settings do not carry over
+        changes.update(DataConfig.FILE_KEYS, dataset=dataset)
     for key, value in (
         ("columns", _mapping(columns, "--columns")),
         ("items", None if items is None else str(items)),
@@ -490,6 +559,8 @@ def data_split(
     **source: object,
 ) -> None:
     """Write train.csv, validation.csv and test.csv exactly as a run splits them."""
+    from paretorec.optimize.rundir import atomic_write, writable_dir
+
     data_cfg, split_cfg = _source(**source)  # type: ignore[arg-type]
     changes = {
         k: v
@@ -502,12 +573,12 @@ def data_split(
         if v is not None
     }
     split_cfg = SplitConfig(**{**dataclasses.asdict(split_cfg), **changes})
+    writable_dir(out, "--out")
     ds = load_dataset(data_cfg, data_dir)
     split = make_split(ds.interactions, split_cfg)
-    out.mkdir(parents=True, exist_ok=True)
     for name in ("train", "validation", "test"):
         part = getattr(split, name)
-        ds.to_frame(part).to_csv(out / f"{name}.csv", index=False)
+        atomic_write(out / f"{name}.csv", ds.to_frame(part).to_csv(index=False))
         users = len(np.unique(part.user))
         click.echo(f"wrote {out / (name + '.csv')}: {len(part):,} interactions, {users:,} users")
 
@@ -522,20 +593,71 @@ def data_describe(data_dir: Path | None, **source: object) -> None:
         click.echo(line)
 
 
+# A message longer than this is cut: a value quoted from a file must not flood the terminal.
+MAX_MESSAGE = 1200
+MAX_LINES = 3
+
+
+def _message(text: str) -> str:
+    """A message as printed: control characters shown as ``?``, at most ``MAX_LINES`` lines
+    and ``MAX_MESSAGE`` characters."""
+    clean = "".join(ch if ch.isprintable() or ch == "\n" else "?" for ch in text)
+    lines = [line for line in clean.splitlines() if line.strip()] or [""]
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], " ".join(lines[MAX_LINES - 1 :])]
+    joined = "\n".join(lines)
+    return joined if len(joined) <= MAX_MESSAGE else joined[: MAX_MESSAGE - 3] + "..."
+
+
+def _fail(text: str, code: int = 2) -> None:
+    click.echo(f"error: {_message(text)}", err=True)
+    sys.exit(code)
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating-system failure in words: the file, what went wrong, what to do."""
+    where = f"{exc.filename}: " if exc.filename else ""
+    return (
+        f"{where}{exc.strerror or type(exc).__name__}; check the path and its permissions "
+        "(nothing else was changed)"
+    )
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    """Warnings as one line each, like errors (Python's default adds the source line)."""
+    click.echo(f"warning: {_message(str(message))}", err=True)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning user mistakes into one line and exit code 2."""
+    """Entry point: run the CLI, turning user mistakes into at most three lines and exit
+    code 2 (never a traceback); a bug keeps its traceback."""
+    shown = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         cli.main(args=argv, prog_name="paretorec", standalone_mode=False)
     except ParetoRecError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        _fail(str(exc))
     except click.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
-        click.echo(f"error: {exc.format_message()}{hint}", err=True)
-        sys.exit(2)
+        _fail(f"{exc.format_message()}{hint}")
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(1)
+    except OSError as exc:  # the disk, the network or permissions, not paretorec's logic
+        _fail(_os_message(exc))
+    except MemoryError:
+        _fail(
+            "out of memory; use a smaller space (rerank.pool, models with large matrices) or "
+            "fewer --workers, or run on a machine with more memory"
+        )
+    finally:
+        warnings.showwarning = shown

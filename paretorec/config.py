@@ -69,23 +69,94 @@ class DataConfig(_Section):
             raise ConfigError('[data] `path` is required when dataset = "file"')
         if self.synthetic is not None and self.dataset != "synthetic":
             raise ConfigError('[data.synthetic]: only dataset = "synthetic" uses it')
+        self._check_file_keys()
         if self.format not in (None, "csv", "parquet"):
             raise ConfigError(f"[data] format must be csv or parquet, got {self.format!r}")
+        self._check_text_options()
         for key, allowed in (
             ("columns", {"user", "item", "rating", "timestamp"}),
             ("item_columns", {"item", "genres", "tags", "text"}),
         ):
-            mapping = getattr(self, key) or {}
-            unknown = sorted(set(mapping) - allowed)
-            if unknown:
-                expected = ", ".join(sorted(allowed))
-                raise ConfigError(f"[data] {key}: unknown key `{unknown[0]}`; expected {expected}")
+            self._check_mapping(key, allowed)
+        if self.item_columns is not None and not self.items:
+            raise ConfigError("[data] item_columns: only used with `items` (the features file)")
+        self._check_numbers()
+
+    # Keys a registered dataset would silently ignore: it reads its own files its own way.
+    FILE_KEYS: ClassVar[dict[str, Any]] = {
+        "path": None,
+        "format": None,
+        "columns": None,
+        "separator": ",",
+        "encoding": "utf-8",
+        "items": None,
+        "item_columns": None,
+        "feature_separator": "|",
+    }
+
+    def _check_file_keys(self) -> None:
+        if self.dataset == "file":
+            return
+        for key, default in self.FILE_KEYS.items():
+            if getattr(self, key) != default:
+                raise ConfigError(
+                    f'[data] {key}: only dataset = "file" reads it, but dataset = '
+                    f"{self.dataset!r} loads its own files; remove {key}, or set "
+                    'dataset = "file" to read your file'
+                )
+
+    def _check_text_options(self) -> None:
+        for key, forbidden in (("separator", '\r\n"'), ("feature_separator", "")):
+            value = getattr(self, key)
+            if value == "" or any(ch in forbidden for ch in value):
+                without = ", without quotes or line breaks," if forbidden else ""
+                raise ConfigError(
+                    f"[data] {key}: one or more characters{without} must hold, got {value!r}"
+                )
+        try:  # str.encode refuses codecs that are not text encodings (rot13, base64)
+            "user,item".encode(self.encoding).decode(self.encoding)
+        except (LookupError, UnicodeError):
+            raise ConfigError(
+                f"[data] encoding: {self.encoding!r} is not a known text encoding; use a "
+                'Python codec name such as "utf-8", "latin-1", "cp1252" or "utf-16"'
+            ) from None
+
+    def _check_mapping(self, key: str, allowed: set[str]) -> None:
+        mapping = getattr(self, key) or {}
+        unknown = sorted(set(mapping) - allowed)
+        if unknown:
+            expected = ", ".join(sorted(allowed))
+            raise ConfigError(f"[data] {key}: unknown key `{unknown[0]}`; expected {expected}")
+        for name, column in mapping.items():
+            if not isinstance(column, str) or not column.strip():
+                raise ConfigError(
+                    f"[data] {key}: `{name}` must name a column of the file, got {column!r}"
+                )
+        by_column: dict[str, list[str]] = {}
+        for name, column in mapping.items():
+            by_column.setdefault(column, []).append(name)
+        shared = [(column, names) for column, names in by_column.items() if len(names) > 1]
+        if shared:
+            column, names = shared[0]
+            raise ConfigError(
+                f"[data] {key}: column `{column}` is mapped to both {' and '.join(names)}; "
+                "map each to its own column"
+            )
+
+    def _check_numbers(self) -> None:
         if self.rating_scale is not None and (
-            len(self.rating_scale) != 2 or not self.rating_scale[0] < self.rating_scale[1]
+            len(self.rating_scale) != 2
+            or not all(math.isfinite(v) for v in self.rating_scale)
+            or not self.rating_scale[0] < self.rating_scale[1]
         ):
             raise ConfigError(
-                f"[data] rating_scale: `[low, high]` with low < high must hold, "
+                f"[data] rating_scale: `[low, high]` with finite low < high must hold, "
                 f"got {list(self.rating_scale)}"
+            )
+        if self.implicit_threshold is not None and not math.isfinite(self.implicit_threshold):
+            raise ConfigError(
+                f"[data] implicit_threshold: a finite number must hold, got "
+                f"{self.implicit_threshold}"
             )
         for key in ("min_user_interactions", "min_item_interactions"):
             if getattr(self, key) < 1:
@@ -174,8 +245,8 @@ class EvaluationConfig(_Section):
     similarity: str = "genres"
 
     def _check(self) -> None:
-        if not self.k > 0:
-            raise ConfigError(f"[evaluation] `k > 0` must hold, got k={self.k}")
+        if not 0 < self.k <= MAX_K:
+            raise ConfigError(f"[evaluation] `0 < k <= {MAX_K}` must hold, got k={self.k}")
         if self.record is None:
             object.__setattr__(self, "record", tuple(m.format(k=self.k) for m in DEFAULT_RECORD))
         if self.similarity not in SIMILARITIES:
@@ -248,6 +319,12 @@ class SearchConfig(_Section):
             value = getattr(self, name)
             if value is not None and not value > 0:
                 raise ConfigError(f"[search] `{name} > 0` must hold, got {name}={value}")
+            limit = SEARCH_LIMITS.get(name)
+            if value is not None and limit is not None and not value <= limit:
+                raise ConfigError(
+                    f"[search] `{name} <= {limit:g}` must hold, got {name}={value} (a "
+                    "larger value would not finish; a long search resumes in parts)"
+                )
         if self.weights is not None and (
             any(not (math.isfinite(w) and w >= 0) for w in self.weights)
             or not sum(self.weights) > 0
@@ -255,6 +332,19 @@ class SearchConfig(_Section):
             raise ConfigError(
                 f"[search] weights: non-negative and not all 0 must hold, got {list(self.weights)}"
             )
+
+
+# The most a search setting may ask for: enough for any real search, and small enough that
+# the algorithm's own arrays fit in memory (a population of 1e9 would not).
+SEARCH_LIMITS = {
+    "population": 10_000,
+    "generations": 1_000_000,
+    "max_evaluations": 10_000_000,
+    "max_seconds": 365 * 24 * 3600.0,
+    "stagnation": 1_000_000,
+}
+# The longest list: no pool (``rerank.pool``) is longer.
+MAX_K = 10_000
 
 
 def _check_seed(section: str, seed: int) -> None:
@@ -290,6 +380,12 @@ class ExperimentConfig(_Section):
     plugins: tuple[str, ...] = ()
 
     def _check(self) -> None:
+        if not (0 < len(self.name) <= 200 and self.name.isprintable()):
+            shown = self.name if len(self.name) <= 60 else self.name[:57] + "..."
+            raise ConfigError(
+                f"name: 1 to 200 printable characters (no line breaks or control characters) "
+                f"must hold, got {shown!r}"
+            )
         if self.objectives is None:
             k = self.evaluation.k
             defaults = tuple(
@@ -384,6 +480,9 @@ def from_dict(cls: type, raw: Mapping[str, Any], where: str | None = None) -> An
     return cls(**raw)
 
 
+MAX_CONFIG_BYTES = 10 << 20
+
+
 def load_config(path: str | Path) -> ExperimentConfig:
     """Read and validate an experiment config (``.toml`` or ``.json``).
 
@@ -393,13 +492,21 @@ def load_config(path: str | Path) -> ExperimentConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:  # bounded: a device or a huge file is not a config
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than 10 MiB, not an experiment config")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.__class__.__name__}: {exc})") from None
     try:
         raw = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'TOML'}: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a config") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise ConfigError(f"{path}: not a valid config ({str(exc)[:100]})") from None
     try:
         return from_dict(ExperimentConfig, raw)
     except ConfigError as exc:

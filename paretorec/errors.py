@@ -14,6 +14,10 @@ class ConfigError(ParetoRecError, ValueError):
     """An experiment config, a CLI option or a parameter value breaks a stated invariant."""
 
 
+class MissingExtraError(ConfigError):
+    """An optional dependency is not installed: about this machine, not about a config file."""
+
+
 class DataError(ParetoRecError):
     """A dataset is missing, unreadable, or does not have the shape the loader needs."""
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
-from paretorec.errors import ConfigError, UnknownNameError
+from paretorec.errors import ConfigError, MissingExtraError, UnknownNameError
 
 T = TypeVar("T")
 
@@ -309,7 +309,7 @@ class Registry(Generic[T]):
             except (ImportError, ValueError):
                 found = False
             if not found:
-                raise ConfigError(
+                raise MissingExtraError(
                     f"{self.kind} `{name}` needs {module}: pip install 'paretorec[{extra}]'"
                 )
         return entry.obj

@@ -9,6 +9,7 @@ renderers that read it.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from paretorec.config import ExperimentConfig, from_dict
-from paretorec.errors import ConfigError, DataError
+from paretorec.errors import ConfigError, ConfigWarning, DataError
 from paretorec.export.point import OperatingPoint, load_point, save_point
 from paretorec.export.recommender import Recommender, recommender
 from paretorec.metrics import parse_metric
@@ -37,6 +38,93 @@ from paretorec.optimize.store import HISTORY_COLUMNS, TrialRecord
 from paretorec.select import FrontView, Selector, build_selector
 from paretorec.space import Int, Real, SearchSpace
 from paretorec.study import Candidate, plan
+
+# The fields of run.json every reader relies on, with their JSON types.
+META_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "dataset": dict,
+    "dataset.name": str,
+    "dataset.checksum": str,
+    "objectives": list,
+    "constraints": list,
+}
+
+
+def meta_field(meta: dict[str, Any], dotted: str, kind: type | tuple[type, ...], path: Path) -> Any:
+    """``meta["a"]["b"]`` for ``"a.b"``, checked to be of ``kind``; DataError naming the file and
+    the field otherwise."""
+    value: Any = meta
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise DataError(
+                f"{path}: field `{dotted}` is missing; was it edited? it was left as it is"
+            )
+        value = value[part]
+    if isinstance(value, bool) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise DataError(
+            f"{path}: field `{dotted}` must be a {names}, got {short(value)}; was it edited? "
+            "it was left as it is"
+        )
+    return value
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A value as it may appear in a message: its repr (control characters escaped), cut."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_meta(meta: dict[str, Any], path: Path, stored: int, store: Path) -> None:
+    for dotted, kind in META_FIELDS.items():
+        meta_field(meta, dotted, kind, path)
+    for i, objective in enumerate(meta["objectives"]):
+        if not isinstance(objective, dict):
+            raise DataError(
+                f"{path}: field `objectives[{i}]` must be an object; it was left as it is"
+            )
+    evaluations = meta.get("evaluations")
+    if meta.get("status") == "finished" and isinstance(evaluations, int) and stored < evaluations:
+        raise DataError(
+            f"{store}: holds {stored} trials but {path.name} records {evaluations} evaluations: "
+            "the store was truncated or replaced; it was left as it is (trials.csv beside it "
+            "keeps the trials as of the last generation)"
+        )
+
+
+def constraint_shortfall(
+    constraints: tuple[Constraint, ...] | list[Constraint], records: Any
+) -> str:
+    """Which constraint no evaluated point met and by how much the closest one missed it
+    (validation values, as the search sees them)."""
+    if not records:
+        return "no point was evaluated"
+    missed = [_missed(c, records) for c in constraints]
+    said = [m for m in missed if m]
+    if said:
+        return "no evaluated point meets " + "; ".join(said)
+    if constraints:
+        return (
+            f"each of {', '.join(f'`{c.text}`' for c in constraints)} is met by some of the "
+            f"{len(records)} evaluated points, but none meets all of them together"
+        )
+    return "no evaluated point has finite values of every objective"
+
+
+def _missed(c: Constraint, records: Any) -> str:
+    values = np.array(
+        [r.results.get(column("validation", c.name), np.nan) for r in records], dtype=float
+    )
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return f"`{c.text}`: none of the {len(records)} points has a value of {c.name}"
+    best = float(finite.max() if c.sense == ">=" else finite.min())
+    if (best >= c.limit) if c.sense == ">=" else (best <= c.limit):
+        return ""
+    gap = c.limit - best if c.sense == ">=" else best - c.limit
+    return (
+        f"`{c.text}` (limit {c.limit:.4g}): the best of {len(records)} points has "
+        f"{c.name} = {best:.4g}, short by {gap:.4g}"
+    )
 
 
 @dataclass(frozen=True)
@@ -95,14 +183,25 @@ class Result:
 
     @classmethod
     def load(cls, run_dir: str | os.PathLike[str]) -> Result:
-        """Read a run directory (no dataset is loaded)."""
+        """Read a run directory (no dataset is loaded).
+
+        Raises:
+            DataError: a file is missing or damaged; the message names it and the field, and
+                nothing in the directory is changed.
+        """
         rd = RunDir(run_dir)
         rd.require(META, CONFIG, STORE)
-        records, history = tuple(rd.records()), tuple(rd.history())
         meta = rd.read_json(META)
+        records, history = tuple(rd.records()), tuple(rd.history())
+        _check_meta(meta, rd.file(META), len(records), rd.file(STORE))
         try:
             config = from_dict(ExperimentConfig, rd.read_json(CONFIG))
-            planned = plan(config)
+            with warnings.catch_warnings():  # said when the run was tuned; not again
+                warnings.simplefilter("ignore", ConfigWarning)
+                planned = plan(config)
+        except ConfigError as exc:
+            raise DataError(f"{rd.file(CONFIG)}: the run's config does not load ({exc})") from None
+        try:
             objectives = tuple(
                 make_objective(o["name"], o["direction"], o["best"], o["worst"])
                 for o in meta["objectives"]
@@ -111,10 +210,11 @@ class Result:
                 Constraint(parse_metric(c["metric"]), c["sense"], float(c["limit"]), c["text"])
                 for c in meta.get("constraints", [])
             )
-        except (KeyError, TypeError) as exc:
-            raise DataError(f"{rd.file(META)}: missing or malformed field {exc}") from None
-        except ConfigError as exc:
-            raise DataError(f"{rd.path}: the run's files do not load ({exc})") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(
+                f"{rd.file(META)}: malformed objectives or constraints ({type(exc).__name__}: "
+                f"{str(exc)[:80]}); it was left as it is"
+            ) from None
         columns = tuple(column(s, m.name) for m in planned.metrics for s in STAGE_PREFIX)
         return cls(
             config,
@@ -135,6 +235,20 @@ class Result:
         return self.space.names
 
     def _frame(self, records: list[TrialRecord] | tuple[TrialRecord, ...]) -> pd.DataFrame:
+        try:
+            return self._table(records)
+        except (TypeError, ValueError) as exc:
+            raise self._damaged(exc) from None
+
+    def _damaged(self, exc: Exception) -> DataError:
+        """A stored value of the wrong type (the store was edited), named."""
+        where = STORE if self.run_dir is None else self.run_dir / STORE
+        return DataError(
+            f"{where}: a trial holds a value of the wrong type ({str(exc)[:80]}); the store "
+            "was edited or damaged and was left as it is"
+        )
+
+    def _table(self, records: list[TrialRecord] | tuple[TrialRecord, ...]) -> pd.DataFrame:
         cols = self.result_columns
         frame = pd.DataFrame(
             {
@@ -179,7 +293,10 @@ class Result:
     @cached_property
     def front_records(self) -> list[TrialRecord]:
         """The feasible trials non-dominated on validation objectives, one per parameter set."""
-        return front_ledger(self, list(self.records)).front()
+        try:
+            return front_ledger(self, list(self.records)).front()
+        except (TypeError, ValueError) as exc:
+            raise self._damaged(exc) from None
 
     @property
     def front(self) -> pd.DataFrame:
@@ -222,13 +339,11 @@ class Result:
             chosen = selector
         front = self.front
         if front.empty:
+            where = f"{self.run_dir}: " if self.run_dir is not None else ""
             raise DataError(
-                "the front is empty: no evaluated point is feasible"
-                + (
-                    f" (constraints: {', '.join(c.text for c in self.constraints)})"
-                    if self.constraints
-                    else ""
-                )
+                f"{where}the front is empty: "
+                + constraint_shortfall(self.constraints, self.records)
+                + "; loosen the constraint in the config and tune again"
             )
         view = FrontView(self.minimised(front), self.natural(front), self.objectives)
         pick = chosen.pick(view)
@@ -247,8 +362,15 @@ class Result:
         run: dict[str, Any] = {"trial": trial}
         if self.run_dir is not None:
             run["dir"] = str(self.run_dir)
+        try:
+            candidate = Candidate.from_values(record.params)
+        except ConfigError as exc:
+            raise DataError(
+                f"{self.run_dir or 'run'}: trial {trial}'s stored parameters do not load "
+                f"({exc}); the store was left as it is"
+            ) from None
         return OperatingPoint(
-            candidate=Candidate.from_values(record.params),
+            candidate=candidate,
             k=self.config.evaluation.k,
             data=self.config.data,
             dataset_checksum=self.meta["dataset"]["checksum"],

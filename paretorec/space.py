@@ -259,8 +259,8 @@ def _domain(name: str, spec: Mapping[str, Any]) -> Domain:
         raise ConfigError(f"space `{name}`: needs both `low` and `high`, got {dict(spec)}")
     low, high, log = spec["low"], spec["high"], bool(spec.get("log", False))
     for key, v in (("low", low), ("high", high)):
-        if isinstance(v, bool) or not isinstance(v, int | float):
-            raise ConfigError(f"space `{name}`: `{key}` must be a number, got {v!r}")
+        if isinstance(v, bool) or not _finite(v):
+            raise ConfigError(f"space `{name}`: `{key}` must be a number (finite), got {v!r}")
     kind = spec.get("type") or ("int" if isinstance(low, int) and isinstance(high, int) else "real")
     if kind not in ("int", "real"):
         raise ConfigError(f"space `{name}`: `type` must be int or real, got {kind!r}")
@@ -272,9 +272,10 @@ def _domain(name: str, spec: Mapping[str, Any]) -> Domain:
         raise ConfigError(f"space `{name}`: int bounds must be whole, got {low}, {high}")
     levels = spec.get("levels")
     if levels is not None:
-        if isinstance(levels, bool) or not isinstance(levels, int) or levels < 2:
+        if isinstance(levels, bool) or not isinstance(levels, int) or not 2 <= levels <= 1000:
             raise ConfigError(
-                f"space `{name}`: `levels >= 2` (an integer) must hold, got {levels!r}"
+                f"space `{name}`: `levels >= 2` and `levels <= 1000` (an integer) must hold, "
+                f"got {levels!r}"
             )
         points = np.geomspace(low, high, levels) if log else np.linspace(low, high, levels)
         values: tuple[Value, ...] = (
@@ -296,15 +297,55 @@ def parse_space(raw: Mapping[str, Any]) -> SearchSpace:
     params: list[tuple[str, Domain]] = []
     fixed: list[tuple[str, Value]] = []
     for name, spec in _flatten(raw).items():
-        if isinstance(spec, list):
+        if isinstance(spec, list | tuple):
             if not spec:
                 raise ConfigError(f"space `{name}`: an empty list has nothing to choose from")
-            if len(spec) == 1:
-                fixed.append((name, spec[0]))
+            values = tuple(_value(name, v) for v in spec)
+            if name != MODEL:  # the model choice is checked against the registry, by name
+                _same_kind(name, values)
+            if len(values) == 1:
+                fixed.append((name, values[0]))
             else:
-                params.append((name, Choice(tuple(spec))))
+                params.append((name, Choice(values)))
         elif isinstance(spec, Mapping):
             params.append((name, _domain(name, spec)))
         else:
-            fixed.append((name, spec))
+            fixed.append((name, _value(name, spec)))
     return SearchSpace(tuple(params), tuple(fixed))
+
+
+def _finite(value: Any) -> bool:
+    """A number a parameter can take: a finite float, or an integer that fits 64 bits (a
+    larger one overflows the float arithmetic of the unit cube)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _value(name: str, value: Any) -> Value:
+    """One value a parameter can take: a string, a boolean or a finite number."""
+    ok = isinstance(value, str | bool) or _finite(value)
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise ConfigError(
+            f"space `{name}`: a value must be a string, true/false or a finite number, got {shown}"
+        )
+    return value
+
+
+def _same_kind(name: str, values: tuple[Value, ...]) -> None:
+    """A choice is all names, all flags or all numbers, each once: a mixed list cannot be
+    ordered or searched as one parameter."""
+    kinds = {
+        "text" if isinstance(v, str) else "flag" if isinstance(v, bool) else "number"
+        for v in values
+    }
+    if len(kinds) > 1:
+        raise ConfigError(
+            f"space `{name}`: a choice mixes {' and '.join(sorted(kinds))} values "
+            f"({', '.join(map(repr, values[:6]))}); make every value the same kind"
+        )
+    if len(set(values)) != len(values):
+        raise ConfigError(f"space `{name}`: a choice lists a value twice ({list(values)[:10]})")

@@ -51,3 +51,23 @@ def test_the_extension_example_passes_the_contracts_and_a_short_tune(extension, 
     trials = namespace["result"].trials
     assert "cocount" in set(trials["model"])  # it joined the built-in space
     assert (trials["rerank.tailbonus"] > 0).any()
+
+
+def test_the_refusals_section_states_the_catalogue_as_it_is():
+    import tests.data.test_bad_data_catalogue as data_cases
+    import tests.test_bad_input as earlier
+    import tests.test_bad_runs_catalogue as run_cases
+
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## What paretorec refuses and why") :]
+    section = section[: section.index("\n## ", 10)]
+    counts = {
+        "tests/data/test_bad_data_catalogue.py": len(data_cases.CASES),
+        "tests/test_bad_runs_catalogue.py": len(run_cases.CASES),
+        "tests/test_bad_input.py": len(earlier.CASES),
+    }
+    flat = " ".join(section.split())
+    assert f"The tests hold {sum(counts.values())} refused inputs" in flat
+    for path, n in counts.items():
+        assert re.search(rf"\b{n} [^()]*\(`{re.escape(path)}`\)", flat), (path, n)
+    assert sum(counts.values()) >= 150

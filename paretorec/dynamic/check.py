@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from paretorec.config import DataConfig, load_config
+from paretorec.config import DataConfig, SplitConfig, load_config
 from paretorec.errors import ConfigError, DataError
 from paretorec.objectives import column, front_mask, normalise, to_min
-from paretorec.optimize.rundir import CHECK, atomic_write
+from paretorec.optimize.rundir import CHECK, atomic_write, writable_file
 from paretorec.result import Result
 from paretorec.study import Study
 
@@ -33,34 +33,95 @@ class CheckResult:
     report: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class NewData:
+    """The new data and split to re-score on, and what was taken from where."""
+
+    data: DataConfig
+    split: SplitConfig
+    notes: list[str]
+
+
 def new_data_config(run: Result, source: str | Path) -> DataConfig:
     """The new data: an experiment config's ``[data]`` (``.toml`` / ``.json``) or a CSV /
     Parquet file read with the run's column mapping and cleaning."""
+    return new_data(run, source).data
+
+
+def new_data(run: Result, source: str | Path) -> NewData:
+    """The new data and split. A config brings its own ``[data]`` and ``[split]`` (its
+    ``[split]`` is used, and said when it differs from the run's); a data file is split as
+    the run was. Sections of the config that ``check`` cannot use (the space, the objectives,
+    the search) are the run's, and a line says so when they differ."""
     path = Path(source)
     if path.suffix in (".toml", ".json"):
-        return load_config(path).data
+        new = load_config(path)
+        notes = []
+        if new.split != run.config.split:
+            notes.append(
+                f"split: {path}'s [split] ({_split_text(new.split)}), not the run's "
+                f"({_split_text(run.config.split)})"
+            )
+        ignored = [
+            key
+            for key in ("evaluation", "objectives", "search", "constraints", "space")
+            if getattr(new, key) != getattr(run.config, key)
+        ]
+        if ignored:
+            notes.append(
+                f"note: {path}'s {', '.join(ignored)} differ from the run's and are not used "
+                "(a check re-scores the run's own points and objectives)"
+            )
+        return NewData(new.data, new.split, notes)
     if path.suffix.lower() in (".csv", ".parquet", ".pq"):
         base = run.config.data
         if base.dataset != "file":
             base = DataConfig()
-        return dataclasses.replace(base, dataset="file", path=str(path))
+        return NewData(
+            dataclasses.replace(base, dataset="file", path=str(path)), run.config.split, []
+        )
     raise ConfigError(
         f"--data {source}: expected an experiment config (.toml / .json) or a CSV / Parquet "
         "file of interactions"
     )
 
 
+def _split_text(split: SplitConfig) -> str:
+    return f"{split.method}, test {split.test}, validation {split.validation}, seed {split.seed}"
+
+
 def check_run(
     run_dir: str | Path, source: str | Path, data_dir: str | os.PathLike[str] | None = None
 ) -> CheckResult:
-    """Re-score the run's front and chosen point on new data and compare."""
+    """Re-score the run's front and chosen point on new data and compare.
+
+    Raises:
+        ParetoRecError: the run or its chosen point does not load, the new data does not, or
+            the new data and split are the run's own (nothing would be checked).
+    """
     run = Result.load(run_dir)
     selection = run.chosen()
     if selection is None:
         raise DataError(f"{run_dir}: no chosen point yet; run `paretorec select {run_dir}` first")
+    writable_file(Path(run_dir) / CHECK, "RUN")
     chosen = selection.trial
-    config = dataclasses.replace(run.config, data=new_data_config(run, source))
+    if chosen not in {r.trial for r in run.records}:
+        raise DataError(
+            f"{Path(run_dir) / 'chosen.json'}: field `run.trial`: trial {chosen} is not in this "
+            "run; select again with `paretorec select`"
+        )
+    fresh = new_data(run, source)
+    config = dataclasses.replace(run.config, data=fresh.data, split=fresh.split)
     study = Study.prepare(config, data_dir)
+    if (
+        study.dataset.checksum == run.meta["dataset"]["checksum"]
+        and fresh.split == run.config.split
+    ):
+        raise ConfigError(
+            f"--data {source}: the same data as the run's (checksum "
+            f"{study.dataset.checksum[:19]}...) with the same split: nothing would change; "
+            "point --data at the new data"
+        )
     trials = [r.trial for r in run.front_records]
     if chosen not in trials:
         trials.append(chosen)
@@ -68,7 +129,9 @@ def check_run(
     old_cols = [column("validation", o.name) for o in run.objectives]
     rescored = [study.evaluate(run.record(t).params, ("validation",))[0] for t in trials]
     new_values = np.array([[r[c] for c in cols] for r in rescored])
-    old_values = np.array([[run.record(t).results[c] for c in old_cols] for t in trials])
+    old_values = np.array(
+        [[run.record(t).results.get(c, np.nan) for c in old_cols] for t in trials]
+    )
     F_new = to_min(study.objectives, new_values)
     on_front = front_mask(F_new)
     c = trials.index(chosen)
@@ -81,9 +144,11 @@ def check_run(
         run.objectives, to_min(run.objectives, old_values[c])
     )
     distance = float(np.linalg.norm(moved))
+    same = study.dataset.checksum == run.meta["dataset"]["checksum"]
     lines = [
         f"re-scored {len(trials)} points of {run_dir}'s front on {config.data.dataset} "
-        f"({study.dataset.checksum[:23]}...), validation stage",
+        f"({study.dataset.checksum[:23]}...{', the run data' if same else ''}), validation stage",
+        *fresh.notes,
         f"chosen point (trial {chosen}): "
         + (
             "still non-dominated"
@@ -103,6 +168,7 @@ def check_run(
     )
     report = {
         "data": dataclasses.asdict(config.data),
+        "split": dataclasses.asdict(config.split),
         "checksum": study.dataset.checksum,
         "chosen": chosen,
         "chosen_non_dominated": bool(on_front[c]),

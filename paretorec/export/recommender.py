@@ -137,6 +137,23 @@ def recommender(
     return Recommender(point, pipeline.dataset, pipeline, "test" if fit_on == "run" else "all")
 
 
+def _point_data(point: OperatingPoint, data_dir: str | os.PathLike[str] | None) -> Dataset:
+    """The point's dataset. A data file named inside an exported point was not named by the
+    user, so a failure to read it shows none of its content (a crafted point could name any
+    file); naming the file as data shows why."""
+    try:
+        return load_dataset(point.data, data_dir)
+    except DataError:
+        if point.data.dataset != "file":
+            raise
+        files = " and ".join(str(f) for f in (point.data.path, point.data.items) if f)
+        raise DataError(
+            f"field `dataset.config`: the point's data file {files} does not load as the "
+            "point's data config says (its content is not shown); see why with "
+            f"`paretorec data describe --path {point.data.path}`"
+        ) from None
+
+
 def point_pipeline(
     points: list[OperatingPoint], data_dir: str | os.PathLike[str] | None, split: bool
 ) -> Pipeline:
@@ -154,7 +171,7 @@ def point_pipeline(
                 "the points were chosen on different data or splits "
                 f"({first.dataset_checksum[:19]}... / {other.dataset_checksum[:19]}...)"
             )
-    dataset = load_dataset(first.data, data_dir)
+    dataset = _point_data(first, data_dir)
     if dataset.checksum != first.dataset_checksum:
         raise DataError(
             f"dataset {first.data.dataset} at hand ({dataset.checksum[:19]}...) is not the data "

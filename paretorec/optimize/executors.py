@@ -278,15 +278,31 @@ def _dask_batch(recipe: Any, worker: int, batch: list[tuple[int, Job]]) -> list:
     key = pickle.dumps(recipe)
     target = _DASK_TARGETS.get(key)
     if target is None:
-        target = _DASK_TARGETS[key] = recipe.build()
+        target = _DASK_TARGETS[key] = _build_on_worker(recipe)
     return [(index, _run(target, job, worker)) for index, job in batch]
+
+
+def _build_on_worker(recipe: Any) -> Any:
+    """The recipe's problem, built on a Dask worker; a worker that cannot read the data says
+    so in one line (it has neither our environment nor our working directory)."""
+    try:
+        return recipe.build()
+    except ParetoRecError as exc:
+        import socket
+
+        folder = getattr(recipe, "data_dir", None) or "no data folder"
+        raise type(exc)(
+            f"on Dask worker {socket.gethostname()}: {exc} (the run passed {folder}; every "
+            "worker needs the data at that path: a shared folder, or --data-dir)"
+        ) from None
 
 
 class DaskExecutor:
     """``--scheduler ADDRESS``: evaluate on an existing Dask distributed cluster.
 
     Each Dask worker builds the target once (data, caches) and keeps it between tasks; jobs are
-    routed to workers by model key like the local executor.
+    routed to workers by model key like the local executor. Dask exchanges pickles with the
+    scheduler and workers, so a cluster must be trusted as much as this process.
     """
 
     def __init__(self, problem: Any, address: str) -> None:
@@ -298,7 +314,7 @@ class DaskExecutor:
             ) from None
         try:
             self.client = Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:
             raise ConfigError(f"--scheduler {address}: cannot connect ({exc})") from None
         self.workers = sorted(self.client.scheduler_info()["workers"])
         if not self.workers:

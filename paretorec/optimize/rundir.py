@@ -68,18 +68,107 @@ class RunDirError(ConfigError):
     """A run directory cannot be used as asked (busy, holds another run, damaged)."""
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a fresh temporary file in the same directory
-    (exclusive creation: a planted file or link of a fixed name is never followed), then an
-    atomic rename."""
+def _file_mode() -> int:
+    """The mode a plain ``open`` would give a new file (``mkstemp`` makes them 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a fresh temporary file in the same directory, then
+    an atomic rename.
+
+    The temporary file is created exclusively under a random name, so a file or link planted
+    under a predictable name (``config.json.tmp``) is never followed, and a link planted at
+    ``path`` itself is replaced, not written through.
+    """
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: str | os.PathLike[str], text: str) -> None:
+    """``atomic_write_bytes`` of UTF-8 text (newlines as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_copy(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Copy a (small) file's bytes with ``atomic_write_bytes``: a link at ``target`` is
+    replaced, never followed (``shutil.copyfile`` writes through it)."""
+    atomic_write_bytes(target, Path(source).read_bytes())
+
+
+def _probe(folder: Path) -> None:
+    """Create and remove a file in ``folder``: the one test of writability that also holds
+    for root, read-only mounts and kernel filesystems (``os.access`` says yes to root)."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".paretorec-probe-")
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def writable_file(path: str | os.PathLike[str], flag: str = "--out") -> Path:
+    """Check, before any work, that a file can be written at ``path`` (nothing is left).
+
+    Raises:
+        ConfigError: the path is a folder, its folder is missing or not writable.
+    """
+    path = Path(path)
+    parent = path.parent
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path}: is a folder; give a file name, e.g. {path / 'out'}")
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist"
+        raise ConfigError(
+            f"{flag} {path}: the folder {parent} {what}; create it first or choose another path"
+        )
+    try:
+        _probe(parent)
+    except OSError as exc:
+        raise ConfigError(
+            f"{flag} {path}: cannot write in {parent} ({exc.strerror}); choose a writable place"
+        ) from None
+    return path
+
+
+def writable_dir(path: str | os.PathLike[str], flag: str = "--out", create: bool = True) -> Path:
+    """Check, before any work, that ``path`` is (or can be made) a writable folder.
+
+    With ``create`` the folder is made (it is the output); without, nothing is left behind:
+    a missing folder is made and removed again to prove it could be.
+
+    Raises:
+        ConfigError: the path or one of its parents is a file, or the place is not writable.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{flag} {path}: exists and is not a folder; choose another output")
+    ancestor = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    if not ancestor.is_dir():
+        raise ConfigError(f"{flag} {path}: {ancestor} is a file, not a folder; fix the path")
+    made: Path | None = None
+    try:
+        if create:
+            path.mkdir(parents=True, exist_ok=True)
+        elif ancestor != path:
+            made = ancestor / path.relative_to(ancestor).parts[0]
+            made.mkdir()
+        _probe(path if create or made is None else made)
+    except OSError as exc:
+        raise ConfigError(
+            f"{flag} {path}: cannot write there ({exc.strerror}); choose a writable folder"
+        ) from None
+    finally:
+        if made is not None and made.is_dir():
+            made.rmdir()
+    return path
 
 
 def _csv_text(rows: list[list[Any]]) -> str:
@@ -121,13 +210,17 @@ class RunDir:
             True when it continues stored trials (a resume), False for a fresh start.
 
         Raises:
-            RunDirError: the directory holds trials and ``resume`` is off, or resuming with
-                another config.
+            RunDirError: the directory holds trials and ``resume`` is off, resuming with
+                another config, or it holds run files the store does not account for (a
+                damaged or replaced store, or a folder that is not a run): nothing is
+                overwritten.
+            DataError: a run file is damaged (named, and left as it is).
         """
         if self.path.exists() and not self.path.is_dir():
             raise RunDirError(f"{self.path}: exists and is not a directory; choose another output")
         stored = self.stored_trials()
         if not stored:
+            self._refuse_unaccounted_files()
             return False
         if not resume:
             raise RunDirError(
@@ -140,7 +233,50 @@ class RunDir:
                 f"{self.path}: resuming needs the config the run was started with "
                 f"(see {self.file(CONFIG)})"
             )
+        self.read_json(META)  # read now, so a damaged one stops the resume before the data
         return True
+
+    def _refuse_unaccounted_files(self) -> None:
+        """Stop when run files exist that an empty (or absent) store cannot explain: starting
+        afresh would overwrite them. A first start that failed before its first trial leaves
+        only the store's empty tables, a header-only trials.csv and a run.json without
+        evaluations, and may start again."""
+        store = self.file(STORE)
+        if store.is_file():
+            foreign = self._foreign_store()
+            listed = self._csv_rows(TRIALS)
+            evaluations = (
+                self.read_json(META).get("evaluations") if self.file(META).is_file() else 0
+            )
+            if not (foreign or listed or evaluations or self.file(CHOSEN).exists()):
+                return
+            state = "is not a paretorec trial store" if foreign else "holds no trials"
+        else:
+            present = [n for n in (CONFIG, META, TRIALS, FRONT, CHOSEN) if self.file(n).exists()]
+            if not present:
+                return
+            listed, state = self._csv_rows(TRIALS), "is missing"
+        rows = f" ({listed} trials listed in {TRIALS})" if listed else ""
+        raise RunDirError(
+            f"{store} {state}, but {self.path} holds run files{rows}; nothing was started or "
+            "overwritten: start the run in another --out (the files there were left as they are)"
+        )
+
+    def _foreign_store(self) -> bool:
+        """Whether the store file holds tables but not paretorec's (another program's file)."""
+        store = TrialStore(self.file(STORE), readonly=True)
+        try:
+            return bool(store.tables) and "trials" not in store.tables
+        finally:
+            store.close()
+
+    def _csv_rows(self, name: str) -> int:
+        """Data rows of one of the run's CSV mirrors (0 when absent or unreadable)."""
+        try:
+            with self.file(name).open(encoding="utf-8", errors="replace") as fh:
+                return max(sum(1 for _ in fh) - 1, 0)
+        except OSError:
+            return 0
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -150,8 +286,14 @@ class RunDir:
 
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.file(LOCK), os.O_RDWR | os.O_CREAT, 0o644)
+            # never through a link: a planted .lock link would truncate its target
+            fd = os.open(self.file(LOCK), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
+            if self.file(LOCK).is_symlink():
+                raise RunDirError(
+                    f"{self.file(LOCK)}: is a symbolic link, not paretorec's lock file; "
+                    "remove it (it was not followed)"
+                ) from None
             raise RunDirError(
                 f"{self.path}: cannot write the run directory ({exc.strerror}); choose a "
                 "writable output directory"
@@ -226,22 +368,39 @@ class RunDir:
                 "`paretorec tune CONFIG --out DIR` first"
             )
         missing = [name for name in names if not self.file(name).is_file()]
-        if missing:
+        if not missing:
+            return
+        present = [n for n in (CONFIG, META, STORE, TRIALS) if self.file(n).is_file()]
+        if not present:
             raise DataError(
                 f"{self.path}: not a paretorec run (missing {', '.join(missing)}); "
                 "run `paretorec tune CONFIG --out DIR` first"
             )
+        listed = self._csv_rows(TRIALS)
+        keeps = f"; {TRIALS} lists {listed} trials as a table" if listed else ""
+        raise DataError(
+            f"{self.path}: a damaged run: {', '.join(missing)} missing (the other files were "
+            f"left as they are{keeps}); re-run `paretorec tune` into another --out"
+        )
 
-    def read_json(self, name: str) -> Any:
+    def read_json(self, name: str) -> dict[str, Any]:
+        """One of the run's JSON files, which must hold an object; never rewritten here."""
         path = self.file(name)
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise DataError(f"{path}: missing; the run directory is incomplete") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON, UTF-8, digits
+            reason = getattr(exc, "strerror", None) or exc
             raise DataError(
-                f"{path}: not valid JSON ({exc}); was it edited? it was left as it is"
+                f"{path}: not valid JSON ({reason}); was it edited? it was left as it is"
             ) from None
+        if not isinstance(raw, dict):
+            raise DataError(
+                f"{path}: expected a JSON object, got {type(raw).__name__}; was it edited? "
+                "it was left as it is"
+            )
+        return raw
 
     def records(self) -> list[TrialRecord]:
         return self._read(TrialStore.trials)

@@ -110,6 +110,7 @@ class TrialStore:
 
     def __init__(self, path: Path, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.tables: set[str] = set()
         try:
             self._empty = False
             if readonly:  # reading a run never changes its files
@@ -117,7 +118,8 @@ class TrialStore:
                 tables = self._db.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'"
                 ).fetchall()
-                self._empty = ("trials",) not in tables  # created, nothing stored yet
+                self.tables = {str(t[0]) for t in tables}
+                self._empty = "trials" not in self.tables  # created, nothing stored yet
                 return
             self._db = sqlite3.connect(self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -125,7 +127,8 @@ class TrialStore:
             self._db.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise DataError(
-                f"{self.path}: not a readable trial store ({exc}); it was left as it is"
+                f"{self.path}: not a readable trial store ({exc}); it was left as it is "
+                f"(trials.csv beside it keeps the trials as of the last generation)"
             ) from None
 
     def close(self) -> None:
@@ -137,14 +140,17 @@ class TrialStore:
         try:
             return self._db.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise DataError(f"{self.path}: cannot read the trial store ({exc})") from None
+            raise DataError(
+                f"{self.path}: cannot read the trial store ({exc}); it was left as it is "
+                f"(trials.csv beside it keeps the trials as of the last generation)"
+            ) from None
 
     def trials(self) -> list[TrialRecord]:
         rows = self._query(
             "SELECT trial, generation, x, params, results, seconds, cached FROM trials "
             "ORDER BY trial"
         )
-        return [_record(row) for row in rows]
+        return [self._record(row) for row in rows]
 
     def record(self, trial: int) -> TrialRecord | None:
         """One trial with its exact decoded parameters and results, or None if not stored."""
@@ -153,13 +159,37 @@ class TrialStore:
             "WHERE trial = ?",
             (trial,),
         )
-        return _record(rows[0]) if rows else None
+        return self._record(rows[0]) if rows else None
+
+    def _record(self, row: tuple) -> TrialRecord:
+        """A stored row decoded; a row that does not decode names its trial (the rows before
+        it are intact) and leaves the file as it is."""
+        t, g, x, p, r, s, c = row
+        try:
+            params, results = json.loads(p), json.loads(r)
+            vector = tuple(np.frombuffer(x).tolist())
+            if not (isinstance(params, dict) and isinstance(results, dict)):
+                raise ValueError("params and results must be JSON objects")
+            return TrialRecord(int(t), int(g), vector, params, results, float(s), bool(c))
+        except (TypeError, ValueError) as exc:
+            raise DataError(
+                f"{self.path}: trial {t} is damaged ({type(exc).__name__}: {str(exc)[:80]}); "
+                "the trials before it read, the file was left as it is, and trials.csv beside "
+                "it keeps the trials as of the last generation"
+            ) from None
 
     def history(self) -> list[HistoryRow]:
-        return self._query(  # type: ignore[return-value]
+        rows = self._query(
             "SELECT generation, evaluations, hypervolume, front_size, elapsed FROM history "
             "ORDER BY generation"
         )
+        for row in rows:  # SQLite keeps whatever type was written; plots need numbers
+            if not all(isinstance(v, int | float) for v in row):
+                raise DataError(
+                    f"{self.path}: history row of generation {row[0]!r} is damaged (not "
+                    "numbers); the file was left as it is (history.csv beside it keeps a copy)"
+                )
+        return rows  # type: ignore[return-value]
 
     def add(self, record: TrialRecord) -> None:
         """Commit one trial."""
@@ -189,13 +219,6 @@ class TrialStore:
         """Write (or rewrite, on resume) a generation's history row."""
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?)", row)
-
-
-def _record(row: tuple) -> TrialRecord:
-    t, g, x, p, r, s, c = row
-    return TrialRecord(
-        t, g, tuple(np.frombuffer(x).tolist()), json.loads(p), json.loads(r), s, bool(c)
-    )
 
 
 def _json_default(value: object) -> object:

@@ -7,6 +7,7 @@ saves it (``save``). matplotlib is imported only in this module.
 
 from __future__ import annotations
 
+import io
 from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ import matplotlib
 import numpy as np
 
 from paretorec.objectives import column
+from paretorec.optimize.rundir import atomic_write_bytes
 from paretorec.result import Result
 
 if TYPE_CHECKING:
@@ -87,7 +89,7 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
     axes.ravel()[0].legend(loc="best", fontsize=8)
     dataset = result.meta.get("dataset", {}).get("name", "")
     fig.suptitle(
-        f"{result.config.name}: {dataset}, {len(trials)} evaluations, "
+        f"{plain(result.config.name)}: {plain(dataset)}, {len(trials)} evaluations, "
         f"validation values (seed {result.config.search.seed})",
         fontsize=11,
     )
@@ -117,9 +119,11 @@ def save(
     for name, fig in figures.items():
         for fmt in formats:
             path = out / f"{name}.{fmt}"
+            buffer = io.BytesIO()
             # SVG keeps its text as text (searchable, editable), not glyph outlines
             with matplotlib.rc_context({"svg.fonttype": "none"}):
-                fig.savefig(path, dpi=dpi, bbox_inches="tight")
+                fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight")
+            atomic_write_bytes(path, buffer.getvalue())  # never through a planted link
             paths.append(path)
     return paths
 
@@ -356,10 +360,17 @@ def _wrap(text: str, width: int = 26) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def plain(text: object) -> str:
+    """A user's string as matplotlib text: ``$`` would start mathtext (and a bad formula fails
+    the whole figure), control characters would break the layout."""
+    clean = "".join(ch if ch.isprintable() else " " for ch in str(text))
+    return clean.replace("$", r"\$")[:120]
+
+
 def _title(result: Result) -> str:
     dataset = result.meta.get("dataset", {}).get("name", "")
     return (
-        f"{result.config.name}: {dataset}, {len(result.trials)} evaluations, "
+        f"{plain(result.config.name)}: {plain(dataset)}, {len(result.trials)} evaluations, "
         f"{len(result.front_records)} on the front, validation values"
     )
 

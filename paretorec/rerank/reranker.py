@@ -30,6 +30,8 @@ POOL = Param(
     "candidates per user taken from the model (>= k)",
     "int",
     above=0,
+    # every user's pool is held in memory: 1e8 asked for 56 GiB before any check said no
+    at_most=10_000,
     search={"low": 10, "high": 100},
 )
 

@@ -279,5 +279,10 @@ class Constraint(Selector):
             limit = float(factor) * best if factor else float(value)
         except ValueError:
             raise ConfigError(f"bound `{text}`: `{factor or value}` is not a number") from None
+        if not np.isfinite(limit):
+            raise ConfigError(
+                f"bound `{text}`: a finite limit must hold, got {limit}; write a number such "
+                "as 2e5 or 0.95*best"
+            )
         rel = f" ({factor} x best {_fmt(best)})" if factor else ""
         return limit, rel, j

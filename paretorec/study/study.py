@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,12 @@ import numpy as np
 from paretorec import names
 from paretorec.config import ExperimentConfig, from_dict
 from paretorec.data import Dataset, Split, load_dataset, make_split
+from paretorec.data.locate import configured_dir
+from paretorec.data.split import check_list_length
+from paretorec.errors import ConfigError
 from paretorec.metrics import MetricRef, parse_metric
 from paretorec.models import MODELS, build_model, reference_model
+from paretorec.models.base import available_memory
 from paretorec.models.semantic import extra_installed
 from paretorec.objectives import (
     STAGE_PREFIX,
@@ -36,7 +42,7 @@ from paretorec.registry import declared_params
 from paretorec.rerank import TERMS, RerankSettings, costliest, greedy
 from paretorec.space import Value
 from paretorec.study.candidate import Candidate
-from paretorec.study.pipeline import Pipeline, StageData
+from paretorec.study.pipeline import CANDIDATE_BYTES, Pipeline, StageData
 from paretorec.study.plan import Plan, model_domain, plan, term_defaults, term_domains
 
 
@@ -49,6 +55,36 @@ class StudyRecipe:
 
     def build(self) -> Study:
         return Study.prepare(from_dict(ExperimentConfig, self.config), self.data_dir)
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~])/(?:[^\s/:;,'\"()]+/)*[^\s/:;,'\"()]+")
+
+
+def portable(text: str) -> str:
+    """``text`` with absolute paths made machine-independent for ``run.json`` (which gets
+    committed and shared): relative to the working directory when under it, else the file
+    with its folder (``.../ml-100k/u.data``)."""
+
+    def shorten(match: re.Match[str]) -> str:
+        path = Path(match.group(0))
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return f".../{'/'.join(path.parts[-2:])}" if len(path.parts) > 2 else str(path)
+
+    return _ABSOLUTE.sub(shorten, text)
+
+
+def _check_memory(users: int, pool: int) -> None:
+    """Refuse, before the first fit, a pool whose candidate lists cannot fit in memory."""
+    need = 2 * users * pool * CANDIDATE_BYTES  # validation and test
+    free = available_memory()
+    if free is not None and need > free:
+        raise ConfigError(
+            f"space `rerank.pool`: {users:,} users x pool {pool:,} need about "
+            f"{need / 2**30:.1f} GiB per fitted model, {free / 2**30:.1f} GiB is available; "
+            "lower `rerank.pool`'s high bound in [space]"
+        )
 
 
 class Study:
@@ -66,6 +102,7 @@ class Study:
         self.space = plan.space
         self.dataset = dataset
         self.split = split
+        _check_memory(dataset.n_users, plan.max_pool)
         evaluation = self.config.evaluation
         self.pipeline = Pipeline(
             dataset, split, evaluation.k, plan.max_pool, similarity=evaluation.similarity
@@ -81,6 +118,7 @@ class Study:
         """Plan (fast checks), load the dataset, split it."""
         p = plan(config)
         dataset = load_dataset(config.data, data_dir)
+        check_list_length(dataset.interactions, config.evaluation.k)
         study = cls(p, dataset, make_split(dataset.interactions, config.split))
         study.data_dir = None if data_dir is None else str(data_dir)
         return study
@@ -109,8 +147,15 @@ class Study:
     # --- the engine's Problem protocol -----------------------------------------------------
 
     def recipe(self) -> StudyRecipe:
-        """How a worker process rebuilds this study."""
-        return StudyRecipe(self.config.to_dict(), self.data_dir)
+        """How a worker process rebuilds this study. A worker (a Dask worker above all) has
+        neither this process's environment nor its working directory, so the recipe names the
+        data folder ``$PARETOREC_DATA_DIR`` points at and the data files by absolute path."""
+        config = self.config.to_dict()
+        for key in ("path", "items"):
+            if config["data"].get(key):
+                config["data"][key] = os.path.abspath(config["data"][key])
+        folder = configured_dir(self.data_dir)
+        return StudyRecipe(config, None if folder is None else os.path.abspath(folder))
 
     def warm_up(self) -> None:
         """Compile the re-rank kernels (or load them from numba's cache) before workers start,
@@ -279,7 +324,9 @@ class Study:
                 "users": self.dataset.n_users,
                 "items": self.dataset.n_items,
                 "interactions": len(self.dataset.interactions),
-                "cleaning": [] if self.dataset.cleaning is None else self.dataset.cleaning.lines(),
+                "cleaning": []
+                if self.dataset.cleaning is None
+                else [portable(line) for line in self.dataset.cleaning.lines()],
             },
             "split": {
                 **dataclasses.asdict(self.config.split),
