@@ -317,13 +317,15 @@ FIRST_SECOND, LAST_SECOND = -62_135_596_800, 253_402_300_799
 EXACT_FLOAT = 2**53  # beyond it float64 no longer holds every whole number
 INT64 = np.iinfo(np.int64)
 UINT64_MAX = int(np.iinfo(np.uint64).max)
-_WHOLE = re.compile(r"[+-]?[0-9]+(\.0*)?")  # "5", "+5", "5.0", "5."; never through a float
+# "5", "+5", "5.0", "5."; never through a float. A leading zero ("007") marks text ids: "007"
+# and "7" are then two ids, as the file wrote them.
+_WHOLE = re.compile(r"[+-]?(0|[1-9][0-9]*)(\.0*)?")
 
 
 def normalise_ids(values: pd.Series) -> pd.Series:
     """Ids, exactly: integer columns keep their values (uint64 too), text whose every id is a
     whole number ("5", " 5", "5.0") becomes integers of any size without passing through a float,
-    other text is kept as stripped strings.
+    other text (an id with a leading zero such as "007" included) is kept as stripped strings.
 
     Raises:
         BadValue: a float id float64 may not hold exactly (not whole, beyond 2**53, inf), or a

@@ -153,7 +153,7 @@ def test_everything_dropped_is_an_error():
 def test_ids_are_normalised_before_duplicates_are_found():
     rows = [
         ["5", "a", "4", "10"],
-        ["05", "a", "3", "20"],
+        [" 5", "a", "3", "20"],
         ["5.0", "b", "4", "5"],
         [" 6 ", "b", "2", "1"],
     ]
@@ -161,6 +161,13 @@ def test_ids_are_normalised_before_duplicates_are_found():
     assert report.dropped("duplicate user-item pair (kept latest)") == 1  # 5/a twice
     assert sorted(out["user"].tolist()) == [5, 5, 6]
     assert out.loc[(out["user"] == 5) & (out["item"] == "a"), "rating"].tolist() == [3.0]
+
+
+def test_a_leading_zero_keeps_ids_as_the_file_wrote_them():
+    rows = [["007", "a", "4", "10"], ["7", "a", "3", "20"], ["12", "b", "4", "5"]]
+    out, report = clean(_frame(rows), "x.csv", CleaningOptions())
+    assert report.dropped("duplicate user-item pair (kept latest)") == 0
+    assert sorted(out["user"].tolist()) == ["007", "12", "7"]
 
 
 def test_millisecond_timestamps_are_read_as_such():
