@@ -48,7 +48,7 @@ ConfigLike = ExperimentConfig | str | os.PathLike[str]
 # More local workers than this only queue for the cores (and each holds its own caches).
 WORKERS_PER_CORE = 4
 # Algorithms that sample points and so also run on a space without free parameters.
-SAMPLERS = ("random", "lhs", "sobol", "tpe")
+SAMPLERS = ("random", "lhs", "sobol", "tpe", "tpe-independent")
 DASK_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
 # Users of the registered datasets, for a memory estimate before they are read.
 KNOWN_USERS = {"ml-100k": 943, "ml-latest-small": 610}

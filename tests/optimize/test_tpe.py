@@ -22,16 +22,21 @@ from tests.optimize.test_run import CONFIG, _config
 
 
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
-@pytest.mark.parametrize("batch", [1, 10])
-def test_the_engine_asks_for_exactly_the_points_optuna_asks_for(tmp_path, batch):
-    search = SearchConfig(algorithm="tpe", population=batch, generations=40 // batch, seed=4)
+@pytest.mark.parametrize(
+    "algorithm,batch", [("tpe", 1), ("tpe", 10), ("tpe-independent", 1), ("tpe-independent", 10)]
+)
+def test_the_engine_asks_for_exactly_the_points_optuna_asks_for(tmp_path, algorithm, batch):
+    search = SearchConfig(algorithm=algorithm, population=batch, generations=40 // batch, seed=4)
     target = TestProblem("zdt1", n_var=4)
     frame = outcome_frame(target, run_problem(target, search))
     names = [f"x{i}" for i in range(4)]
     ours = frame.sort_values("trial")[names].to_numpy()
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=4, multivariate=True, group=True, constant_liar=True)
+    joint = algorithm == "tpe"
+    sampler = optuna.samplers.TPESampler(
+        seed=4, multivariate=joint, group=joint, constant_liar=True
+    )
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
     theirs = []
     while len(theirs) < 40:
