@@ -11,8 +11,8 @@ from tests.conftest import REPO
 
 def test_the_shipped_experiment_loads_and_round_trips(tmp_path):
     cfg = load_config(REPO / "experiments" / "ml100k.toml")
-    assert cfg.search.algorithm == "nsga3"
-    assert cfg.search.population == 40 and cfg.search.generations == 8
+    assert cfg.search.algorithm == "tpe-independent"
+    assert cfg.search.population == 1 and cfg.search.generations == 320
     assert [o.metric for o in cfg.objectives] == [
         "ndcg@10",
         "satisfaction@10",
