@@ -1,5 +1,5 @@
 """Command line: ``paretorec tune | select | plot | report | recommend | evaluate | check |
-data | list``. A thin shell over the Python API (``paretorec.tune``, ``Result``, ...).
+replay | data | list``. A thin shell over the Python API (``paretorec.tune``, ``Result``, ...).
 
 User mistakes (a ParetoRecError, a usage error, a file the system cannot read or write) print
 at most three lines starting ``error:`` and exit with code 2; warnings print one line each.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -20,7 +21,10 @@ from paretorec._version import __version__
 from paretorec.config import DataConfig, SplitConfig, load_config
 from paretorec.data import DATASETS, ENV_VAR, load_dataset, make_split
 from paretorec.data.describe import describe
-from paretorec.errors import ConfigError, DataError, ParetoRecError
+from paretorec.errors import ConfigError, ConfigWarning, DataError, DataWarning, ParetoRecError
+
+# Warnings about the user's config or data; any other warning comes from a library.
+ParetoRecWarning = (ConfigWarning, DataWarning)
 
 DATA_DIR = click.option(
     "--data-dir",
@@ -105,19 +109,62 @@ def tune(
         return
     if out is None:
         raise click.UsageError("--out is required (the run directory), unless --check")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", InfeasibleWarning)  # said below, as the error it is
-        result = run_tune(config, out, progress=not quiet, **options)  # type: ignore[arg-type]
+    again = _resume_command(config, out, data_dir, workers, scheduler)
+    finished = resume and _finished(out)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InfeasibleWarning)  # said below, as the error it is
+            result = run_tune(config, out, progress=not quiet, **options)  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        from paretorec.optimize.rundir import RunDir
+
+        saved = RunDir(out).stored_trials()
+        click.echo(
+            f"interrupted: {saved} evaluations are saved in {out}; continue with:\n  {again}",
+            err=True,
+        )
+        sys.exit(130)
     if result.constraints and not result.front_records:
         raise ConfigError(
             f"{config}: {constraint_shortfall(result.constraints, result.records)}; the "
             f"{len(result.records)} trials are kept in {out}; loosen the constraint and tune "
             "into a new --out"
         )
-    click.echo(
-        f"{len(result.records)} evaluations, {len(result.front_records)} on the front; "
-        f"wrote {out}/trials.csv, front.csv, history.csv"
-    )
+    if finished:
+        click.echo(
+            f"{out} is already finished ({len(result.records)} evaluations); nothing changed"
+        )
+    else:
+        click.echo(
+            f"{len(result.records)} evaluations, {len(result.front_records)} on the front; "
+            f"wrote {out}/trials.csv, front.csv, history.csv"
+        )
+    run = shlex.quote(str(out))
+    click.echo(f"next: paretorec select {run}   (then: paretorec report {run} --out REPORT_DIR)")
+
+
+def _resume_command(
+    config: Path, out: Path, data_dir: Path | None, workers: int, scheduler: str | None
+) -> str:
+    """The exact command that continues this run."""
+    words = ["paretorec", "tune", str(config), "--out", str(out), "--resume"]
+    if data_dir is not None:
+        words += ["--data-dir", str(data_dir)]
+    if workers > 1:
+        words += ["--workers", str(workers)]
+    if scheduler:
+        words += ["--scheduler", scheduler]
+    return shlex.join(words)
+
+
+def _finished(out: Path) -> bool:
+    """Whether ``out`` holds a finished run (``tune --resume`` then changes nothing)."""
+    from paretorec.optimize.rundir import RunDir
+
+    try:
+        return RunDir(out).finished()
+    except DataError:
+        return False  # a damaged store: tune says which
 
 
 @cli.command()
@@ -136,6 +183,72 @@ def check(run: Path, source: str, data_dir: Path | None) -> None:
 
     for line in check_run(run, source, data_dir).lines:
         click.echo(line)
+
+
+@cli.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option(
+    "--windows", type=int, default=4, show_default=True, help="Cut the events into N windows."
+)
+@click.option(
+    "--policy",
+    type=click.Choice(["frozen", "retune", "adaptive", "all"]),
+    default="all",
+    show_default=True,
+    help="Which re-tuning policy to replay (all: compare the three).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Adaptive: re-tune when the point moved more than T (normalised objective space).",
+)
+@click.option(
+    "--budget",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Evaluations of each warm-started re-tune.",
+)
+@click.option(
+    "--selector", default="knee", show_default=True, help="Selector that picks each point."
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for replay.json, replay.csv, summary.md and the plot (PNG, SVG).",
+)
+@DATA_DIR
+def replay(
+    config: Path,
+    windows: int,
+    policy: str,
+    threshold: float,
+    budget: int,
+    selector: str,
+    out: Path,
+    data_dir: Path | None,
+) -> None:
+    """Replay CONFIG's data in time windows: tune on window 1, deploy, and at each boundary
+    update the model and score it on the next window, under frozen / retune / adaptive."""
+    from paretorec.dynamic.replay import POLICIES, ReplaySettings
+    from paretorec.dynamic.replay import replay as run_replay
+    from paretorec.dynamic.replay_report import write
+    from paretorec.optimize.rundir import writable_dir
+    from paretorec.select import SELECTORS
+    from paretorec.tuning import check as check_config
+
+    SELECTORS.get(selector)  # an unknown name fails before any data is read
+    settings = ReplaySettings(
+        windows, POLICIES if policy == "all" else (policy,), threshold, budget, selector
+    )
+    loaded = check_config(config).config
+    writable_dir(out, "--out", create=False)  # before the work; made when written
+    result = run_replay(loaded, settings, None if data_dir is None else str(data_dir), click.echo)
+    for path in write(result, out):
+        click.echo(f"wrote {path}")
 
 
 def _selector_names() -> str:
@@ -181,8 +294,47 @@ def _selector_names() -> str:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Where to write the chosen point. Default: RUN/chosen.json.",
+    help="Where to write the chosen point. Default: RUN/chosen.json "
+    "(RUN/chosen_per_segment.json with --per-segment).",
 )
+@click.option(
+    "--per-segment",
+    "by",
+    default=None,
+    metavar="BY",
+    help="One point per user segment: 'activity' (training items) or a user column "
+    "(e.g. age, occupation; needs --allow-demographic). Rescores the front on validation.",
+)
+@click.option(
+    "--cuts",
+    default=None,
+    metavar="C1,C2",
+    help="Segment cut points for --per-segment, e.g. 20,100 (default: terciles).",
+)
+@click.option(
+    "--allow-demographic",
+    is_flag=True,
+    help="Allow --per-segment by a user attribute (see the README on fairness and privacy).",
+)
+@click.option(
+    "--min-users",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Segments with fewer validation users get the overall point (default 50).",
+)
+@click.option(
+    "--cache",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="An .npz file keeping the front's per-user validation values between runs.",
+)
+@click.option(
+    "--scores",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV to write every front point's values on every segment.",
+)
+@DATA_DIR
 def select(
     run: Path,
     method: str,
@@ -191,6 +343,13 @@ def select(
     maximums: tuple[str, ...],
     then: str | None,
     out: Path | None,
+    by: str | None,
+    cuts: str | None,
+    allow_demographic: bool,
+    min_users: int | None,
+    cache: Path | None,
+    scores: Path | None,
+    data_dir: Path | None,
 ) -> None:
     """Choose an operating point from RUN's front, say why, and export it."""
     from paretorec.optimize.rundir import CHOSEN, writable_file
@@ -208,8 +367,24 @@ def select(
     if weights is not None:
         _check_weighted(method)
         params["weights"] = _parse_weights(weights)
-    if out is not None:
-        writable_file(out, "--out")
+    if by is None:
+        for flag, value in (
+            ("--cuts", cuts),
+            ("--allow-demographic", allow_demographic or None),
+            ("--min-users", min_users),
+            ("--cache", cache),
+            ("--scores", scores),
+            ("--data-dir", data_dir),
+        ):
+            if value is not None:
+                raise click.UsageError(f"{flag} applies with --per-segment (it would be ignored)")
+    for path, flag in ((out, "--out"), (cache, "--cache"), (scores, "--scores")):
+        if path is not None:
+            writable_file(path, flag)
+    if by is not None:
+        segment_options = (by, cuts, allow_demographic, min_users, cache, scores)
+        _select_per_segment(run, method, params, out, *segment_options, data_dir)
+        return
     result = Result.load(run)
     target = out if out is not None else writable_file(run / CHOSEN, "RUN")
     selection = result.select(method, **params)
@@ -217,6 +392,86 @@ def select(
     for line in selection_lines(result, selection):
         click.echo(line)
     click.echo(f"wrote {path}")
+
+
+def _select_per_segment(
+    run: Path,
+    method: str,
+    params: dict[str, object],
+    out: Path | None,
+    by: str,
+    cuts: str | None,
+    allow_demographic: bool,
+    min_users: int | None,
+    cache: Path | None,
+    scores: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """``select --per-segment``: the overall choice, then one per segment, exported together."""
+    from paretorec.export import save_point
+    from paretorec.export.segment_select import (
+        MIN_USERS,
+        FrontPoint,
+        demographic_refusal,
+        select_per_segment,
+    )
+    from paretorec.objectives import stage_values
+    from paretorec.optimize.rundir import atomic_write, writable_file
+    from paretorec.result import Result
+    from paretorec.select import build_selector
+
+    if by != "activity" and not allow_demographic:  # before any file is read
+        raise ConfigError(demographic_refusal(by))
+    cut_points = None if cuts is None else _parse_numbers(cuts, "--cuts")
+    result = Result.load(run)
+    target = out if out is not None else writable_file(run / "chosen_per_segment.json", "RUN")
+    selector = build_selector(method, **params)
+    overall = result.select(selector)
+    front = [
+        FrontPoint(r.trial, result.candidate(r.trial), stage_values(r.results, "validation"))
+        for r in result.front_records
+    ]
+    click.echo(
+        f"overall: trial {overall.trial} ({overall.point.candidate.model.name}), method "
+        f"{overall.method}; scoring {len(front)} front points per segment on validation"
+    )
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 or done == total:
+            click.echo(f"  scored {done}/{total}", err=True)
+
+    choice = select_per_segment(
+        overall.point,
+        front,
+        result.objectives,
+        selector,
+        by,
+        cut_points,
+        allow_demographic,
+        MIN_USERS if min_users is None else min_users,
+        data_dir,
+        cache,
+        progress,
+    )
+    for line in choice.lines:
+        click.echo(line)
+    click.echo(f"wrote {save_point(choice.point, target)}")
+    if scores is not None:
+        atomic_write(scores, choice.scores.to_csv(index=False))
+        click.echo(f"wrote {scores}")
+
+
+def _parse_numbers(text: str, flag: str) -> list[float]:
+    try:
+        numbers = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(
+            f"expected numbers separated by commas, e.g. 20,100, got {text[:60]!r}",
+            param_hint=flag,
+        ) from None
+    if not all(math.isfinite(x) for x in numbers):
+        raise click.BadParameter(f"finite numbers must hold, got {text[:60]!r}", param_hint=flag)
+    return numbers
 
 
 def _check_weighted(method: str) -> None:
@@ -279,13 +534,64 @@ def plot(run: Path, out: Path | None) -> None:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     required=True,
-    help="Folder for results.md, front.csv, history.csv, chosen.json and plots.",
+    help="Folder for report.html, results.md, front.csv, history.csv, chosen.json and plots.",
 )
-def report(run: Path, out: Path) -> None:
-    """Write RUN's stakeholder report (Markdown, tables, plots) to --out."""
-    from paretorec.report.markdown import write_report
+@click.option(
+    "--bootstrap",
+    "resamples",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples for the chosen point's 95% intervals (refits it on its own "
+    "split); 0 leaves them out and reads no data.",
+)
+@DATA_DIR
+def report(run: Path, out: Path, resamples: int, data_dir: Path | None) -> None:
+    """Write RUN's stakeholder report to --out: report.html (interactive, self-contained,
+    works offline) and results.md with the same numbers, tables and plots."""
+    from paretorec.report.markdown import HTML, write_report
 
-    click.echo(f"wrote {write_report(run, out)}")
+    path = write_report(
+        run, out, data_dir=data_dir, resamples=resamples, importance=_importance_hook()
+    )
+    click.echo(f"wrote {path.parent / HTML} and {path}")
+
+
+def _importance_hook():  # type: ignore[no-untyped-def]
+    """HOOK (issue 15, section 2): the knob-importance function of ``paretorec.explain``
+    (run -> DataFrame, one row per knob, one column per objective), or None while that
+    module is not installed; the report then leaves its section out and says so."""
+    try:
+        from paretorec.explain import knob_importance
+    except ImportError:
+        return None
+    return knob_importance
+
+
+@cli.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for importances.csv, explain.md and partial_dependence.png/.svg. "
+    "Default: RUN/explain.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds the surrogates.")
+def explain(run: Path, out: Path | None, seed: int) -> None:
+    """Which knob moves which objective in RUN: a random-forest surrogate per objective,
+    knobs ranked by permutation importance on held-out trials, partial-dependence plots."""
+    from paretorec.explain.render import importance_lines, write_explanation
+    from paretorec.optimize.rundir import writable_dir
+
+    if not run.is_dir():
+        raise DataError(f"{run}: not a run directory (no such folder); give the --out of tune")
+    folder = writable_dir(out if out is not None else run / "explain", "--out")
+    analysis, written = write_explanation(run, folder, seed)
+    for line in importance_lines(analysis):
+        click.echo(line)
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 @cli.command()
@@ -307,13 +613,45 @@ def report(run: Path, out: Path) -> None:
     help="all: every interaction, every user (serving). run: exactly the run's "
     "train+validation data, test users; must reproduce the run's test numbers.",
 )
+@click.option(
+    "--pseudonymize",
+    "salt_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write hmac-sha256(salt, user id) instead of user ids; SALT_FILE holds >= 16 secret "
+    "bytes (e.g. `head -c 32 /dev/urandom > salt.key`).",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add per-item reasons: the model's (rated items, neighbours, terms, popularity) and "
+    "each re-rank term's contribution to the pick.",
+)
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    metavar="ID",
+    help="Only this user (repeat for more); with --explain, only they are explained.",
+)
 @DATA_DIR
-def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Path | None) -> None:
+def recommend(
+    chosen: Path,
+    k: int | None,
+    out: Path,
+    fit_on: str,
+    salt_file: Path | None,
+    explain: bool,
+    users: tuple[str, ...],
+    data_dir: Path | None,
+) -> None:
     """Reload an exported point, refit it and write top-k lists."""
     from paretorec.export import load_point, recommender
     from paretorec.optimize.rundir import atomic_write, writable_file
+    from paretorec.privacy import load_salt, pseudonymize
 
     writable_file(out, "--out")
+    salt = None if salt_file is None else load_salt(salt_file)  # refuse before any fit
     point = load_point(chosen)
     if k is not None and k > point.candidate.rerank.pool:
         raise click.BadParameter(
@@ -326,14 +664,53 @@ def recommend(chosen: Path, k: int | None, out: Path, fit_on: str, data_dir: Pat
         raise DataError(f"{chosen}: {exc}") from None
     lists = served.lists(k)
     frame = served.to_frame(lists)
+    if explain:  # a separate path: refit for the evidence, replay the re-rank's picks
+        from paretorec.explain.items import explain_recommendations
+
+        frame = explain_recommendations(served, users or None, k, show_users=salt is None)
+    elif users:
+        from paretorec.explain.items import users_frame
+
+        frame = users_frame(served, lists, users)
+    if salt is not None:
+        frame["user"] = pseudonymize(frame["user"], salt)
     atomic_write(out, frame.to_csv(index=False))
-    click.echo(f"wrote {len(frame)} rows for {len(lists.users)} users to {out}")
+    click.echo(f"wrote {len(frame)} rows for {frame['user'].nunique()} users to {out}")
+    if point.segments is not None:
+        _served_segments(point, served)
+        return
     if fit_on == "run" and (k is None or k == point.k):
         ok, lines = served.reproduce(lists)
         for line in lines:
             click.echo(line)
+        if not ok and point.candidate.model.privacy_epsilon() < float("inf"):
+            # fresh OpenDP noise per process, by design (README "Privacy"): not a failure
+            click.echo(
+                "a differentially private model draws new noise at each refit; its "
+                "numbers are not expected to reproduce exactly"
+            )
+            return
         if not ok:
             sys.exit(1)
+
+
+def _served_segments(point, served) -> None:  # type: ignore[no-untyped-def]
+    """Who got which point, for a per-segment export."""
+    from paretorec.export.segments import user_segments
+
+    plan = point.segments
+    codes = user_segments(plan, served.pipeline, served.stage)
+    parts = [
+        f"{name} {int((codes == i).sum())} users (trial {p.trial}, {p.candidate.model.name})"
+        for i, (name, p) in enumerate(plan.points.items())
+    ]
+    if (codes < 0).any():
+        parts.append(f"no segment {int((codes < 0).sum())} users (the overall point)")
+    click.echo(f"served by segment ({plan.segmentation.by}): " + "; ".join(parts))
+    click.echo(
+        "a per-segment point's test numbers are compared with the overall point's by "
+        "`paretorec evaluate CHOSEN`"
+    )
 
 
 _KINDS = ("models", "terms", "metrics", "selectors", "algorithms", "datasets")
@@ -383,6 +760,12 @@ def list_plugins(kind: str) -> None:
     default=None,
     help="Another exported point: a paired comparison on the same users.",
 )
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Per-segment export: folder for evaluation.md and evaluation.json.",
+)
 @DATA_DIR
 def evaluate(
     chosen: Path,
@@ -392,18 +775,64 @@ def evaluate(
     resamples: int,
     seed: int,
     other: Path | None,
+    out: Path | None,
     data_dir: Path | None,
 ) -> None:
-    """Metrics of an exported point with 95% intervals, by segment, or against another point."""
+    """Metrics of an exported point with 95% intervals, by segment, or against another point.
+    A per-segment export (select --per-segment) is compared with its single overall point."""
     from paretorec.export.evaluate import evaluate_point
 
     names = None if metrics is None else [m.strip() for m in metrics.split(",") if m.strip()]
+    if _evaluate_per_segment(chosen, stage, names, segments, resamples, seed, other, out, data_dir):
+        return
     try:
         lines = evaluate_point(chosen, stage, names, segments, resamples, seed, other, data_dir)
     except DataError as exc:  # the data the point names: say which point named it
         raise DataError(f"{chosen}: {exc}") from None
     for line in lines:
         click.echo(line)
+
+
+def _evaluate_per_segment(
+    chosen: Path,
+    stage: str,
+    names: list[str] | None,
+    segments: bool,
+    resamples: int,
+    seed: int,
+    other: Path | None,
+    out: Path | None,
+    data_dir: Path | None,
+) -> bool:
+    """Per-segment selection against the single point, when CHOSEN is a per-segment export
+    and neither --segments nor --compare asks for the ordinary evaluation; False otherwise."""
+    from paretorec.export import load_point
+    from paretorec.export.segment_evaluate import evaluate_segments
+    from paretorec.metrics import parse_metric
+    from paretorec.optimize.rundir import atomic_write, writable_dir
+
+    point = load_point(chosen)
+    if point.segments is None or segments or other is not None:
+        if out is not None:
+            raise click.UsageError(
+                "--out applies to a per-segment export (select --per-segment) evaluated "
+                "without --segments / --compare"
+            )
+        return False
+    if out is not None:
+        writable_dir(out, "--out")
+    refs = None if names is None else [parse_metric(n) for n in names]
+    try:
+        evaluation = evaluate_segments(point, str(chosen), refs, resamples, seed, data_dir, stage)
+    except DataError as exc:  # the data the point names: say which point named it
+        raise DataError(f"{chosen}: {exc}") from None
+    for line in evaluation.lines():
+        click.echo(line)
+    if out is not None:
+        atomic_write(out / "evaluation.md", evaluation.markdown())
+        atomic_write(out / "evaluation.json", evaluation.to_json())
+        click.echo(f"wrote {out / 'evaluation.md'} and {out / 'evaluation.json'}")
+    return True
 
 
 @cli.group()
@@ -631,8 +1060,20 @@ def _show_warning(
     file: object = None,
     line: str | None = None,
 ) -> None:
-    """Warnings as one line each, like errors (Python's default adds the source line)."""
-    click.echo(f"warning: {_message(str(message))}", err=True)
+    """Warnings as one line each, like errors (Python's default adds the source line):
+    paretorec's own (about the user's input) as ``warning:``, a library's as ``note:`` naming
+    the library."""
+    text = " ".join(line.strip() for line in _message(str(message)).splitlines())
+    if isinstance(category, type) and issubclass(category, ParetoRecWarning):
+        click.echo(f"warning: {text}", err=True)
+        return
+    parts = Path(filename).parts
+    where = next(
+        (parts[i + 1] for i, p in enumerate(parts[:-1]) if p in ("site-packages", "dist-packages")),
+        Path(filename).stem,
+    )
+    name = getattr(category, "__name__", "Warning")
+    click.echo(f"note: {name} from {where.removesuffix('.py')}: {text}", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

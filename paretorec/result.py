@@ -36,6 +36,7 @@ from paretorec.objectives import (
 from paretorec.optimize.rundir import CHOSEN, CONFIG, META, STORE, RunDir, front_ledger
 from paretorec.optimize.store import HISTORY_COLUMNS, TrialRecord
 from paretorec.select import FrontView, Selector, build_selector
+from paretorec.select.plain import point_label
 from paretorec.space import Int, Real, SearchSpace
 from paretorec.study import Candidate, plan
 
@@ -345,7 +346,8 @@ class Result:
                 + constraint_shortfall(self.constraints, self.records)
                 + "; loosen the constraint in the config and tune again"
             )
-        view = FrontView(self.minimised(front), self.natural(front), self.objectives)
+        labels = tuple(point_label(r.params, r.trial) for r in self.front_records)
+        view = FrontView(self.minimised(front), self.natural(front), self.objectives, labels)
         pick = chosen.pick(view)
         record = self.front_records[pick.index]
         return Selection(

@@ -357,6 +357,8 @@ def tune(
     rd = RunDir(out)
     with rd.locked():
         resuming = rd.check_start(config.to_dict(), resume)
+        if resuming and rd.finished():
+            return Result.load(out)  # nothing left to do: no file is rewritten
         return _tune(
             config,
             rd,

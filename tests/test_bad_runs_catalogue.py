@@ -181,6 +181,35 @@ def _config_with(c: Case, extra: str, name: str = "c.toml") -> Path:
     return c.config(GOOD + extra, name)
 
 
+def _segmented(change: Callable[[dict], object] | None = None) -> Callable[[dict], None]:
+    """A change that makes the point per-segment (cold / medium / heavy, each served the
+    point itself), then applies ``change`` to its ``segments`` table."""
+
+    def make(raw: dict) -> None:
+        point = {"model": raw["model"], "rerank": raw["rerank"], "run": {"trial": 0}}
+        raw["segments"] = {
+            "by": "activity",
+            "cuts": [20, 60],
+            "labels": None,
+            "objectives": {"recall@10": "max"},
+            "points": {name: json.loads(json.dumps(point)) for name in ("cold", "medium", "heavy")},
+        }
+        if change is not None:
+            change(raw["segments"])
+
+    return make
+
+
+def _by_labels(column: str) -> Callable[[dict], None]:
+    def change(segments: dict) -> None:
+        segments.update(by=column, cuts=None, labels=["cold", "medium", "heavy"])
+
+    return change
+
+
+BY_OCCUPATION = ["--per-segment", "occupation", "--allow-demographic"]
+
+
 def _secret_point(c: Case) -> Path:
     """A crafted point whose data file is a file the user never named as data."""
     secret = c.write("secret.txt", "TOPSECRET-LINE-1\nTOPSECRET,LINE,2\n")
@@ -546,6 +575,66 @@ CASES = {
     "point nested too deeply": (
         lambda c: c.recommend(c.write("p.json", "[" * 100_000)),
         ["p.json", "not valid JSON"],
+    ),
+    "segments not a table": (
+        lambda c: c.recommend(c.point(_set("segments", [1]))),
+        ["p.json", "field `segments` must be a table"],
+    ),
+    "segments cut points decreasing": (
+        lambda c: c.recommend(c.point(_segmented(_set("cuts", [60, 20])))),
+        ["p.json", "field `segments`", "cut points must increase"],
+    ),
+    "segments cut point not a number": (
+        lambda c: c.recommend(c.point(_segmented(_set("cuts", ["20"])))),
+        ["p.json", "field `segments.cuts[0]` must be a finite number"],
+    ),
+    "segments point missing": (
+        lambda c: c.recommend(c.point(_segmented(_drop("points.heavy")))),
+        ["p.json", "field `segments.points.heavy` is missing"],
+    ),
+    "segments point for no segment": (
+        lambda c: c.recommend(c.point(_segmented(_set("points.vip", {})))),
+        ["p.json", "segments.points.vip", "not a segment"],
+    ),
+    "segments point with an unknown model": (
+        lambda c: c.recommend(c.point(_segmented(_set("points.cold.model.name", "nosuch")))),
+        ["p.json", "segments.points.cold", "nosuch"],
+    ),
+    "segments point with a bad trial": (
+        lambda c: c.recommend(c.point(_segmented(_set("points.cold.run.trial", 1.5)))),
+        ["p.json", "field `segments.points.cold.run.trial` must be an integer"],
+    ),
+    "segments objective direction": (
+        lambda c: c.recommend(c.point(_segmented(_set("objectives.recall@10", "up")))),
+        ["p.json", "segments.objectives.recall@10", "`max` or `min`"],
+    ),
+    "segments by a column the data lacks": (
+        lambda c: c.recommend(c.point(_segmented(_by_labels("shoe_size")))),
+        ["p.json", "shoe_size", "no such user column"],
+    ),
+    "select --per-segment by age without the flag": (
+        lambda c: ["select", c.run(), "--per-segment", "age"],
+        ["--per-segment age", "protected", "--allow-demographic"],
+    ),
+    "select --cuts without --per-segment": (
+        lambda c: ["select", c.run(), "--cuts", "20,100"],
+        ["--cuts applies with --per-segment"],
+    ),
+    "select --cuts not numbers": (
+        lambda c: ["select", c.run(), "--per-segment", "activity", "--cuts", "20,lots"],
+        ["--cuts", "numbers separated by commas"],
+    ),
+    "select --per-segment by a column the data lacks": (
+        lambda c: ["select", c.run(), "--per-segment", "shoe_size", "--allow-demographic"],
+        ["--per-segment shoe_size", "no such user column", "occupation"],
+    ),
+    "select --per-segment occupation with --cuts": (
+        lambda c: ["select", c.run(), *BY_OCCUPATION, "--cuts", "3"],
+        ["--per-segment occupation", "--cuts applies to numbers"],
+    ),
+    "evaluate --out with a single point": (
+        lambda c: ["evaluate", c.base / "chosen.json", "--out", c.tmp / "ev"],
+        ["--out applies to a per-segment export"],
     ),
     "point names a file the user did not name as data": (
         lambda c: c.recommend(_secret_point(c)),

@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "paretorec"
 LAYERS = [
     ["paretorec._version", "paretorec.errors", "paretorec.registry", "paretorec.names"],
     ["paretorec.config"],
-    ["paretorec.data"],
+    ["paretorec.data", "paretorec.privacy"],  # privacy: bounding, DP noise, pseudonyms
     ["paretorec.space"],
     ["paretorec.models"],
     ["paretorec.rerank"],
@@ -28,7 +28,7 @@ LAYERS = [
     ["paretorec.select"],
     ["paretorec.export"],
     ["paretorec.result"],
-    ["paretorec.dynamic", "paretorec.report"],
+    ["paretorec.dynamic", "paretorec.report", "paretorec.explain"],
     ["paretorec.tuning", "paretorec.plugins", "paretorec.testing"],
     ["paretorec.cli", "paretorec.__main__", "paretorec"],
 ]

@@ -19,7 +19,7 @@ import numpy as np
 
 from paretorec.config import DataConfig, SplitConfig, load_config
 from paretorec.errors import ConfigError, DataError
-from paretorec.objectives import column, front_mask, normalise, to_min
+from paretorec.objectives import Objective, column, front_mask, normalise, to_min
 from paretorec.optimize.rundir import CHECK, atomic_write, writable_file
 from paretorec.result import Result
 from paretorec.study import Study
@@ -40,6 +40,53 @@ class NewData:
     data: DataConfig
     split: SplitConfig
     notes: list[str]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What re-scoring a front says about its chosen point.
+
+    Attributes:
+        on_front: ``(n,)`` which re-scored points are non-dominated among themselves.
+        dominated_by: Rows of the points that dominate the chosen one now.
+        moved: How far the chosen point moved, in the normalised objective space of the
+            objectives' hypervolume bounds (0 = unchanged, 1 = the span from best to reference).
+    """
+
+    on_front: np.ndarray
+    dominated_by: list[int]
+    moved: float
+
+    @property
+    def dominated(self) -> bool:
+        return bool(self.dominated_by)
+
+
+def assess(
+    objectives: tuple[Objective, ...],
+    old_values: np.ndarray,
+    new_values: np.ndarray,
+    chosen: int,
+) -> Verdict:
+    """The chosen point against the re-scored front (``check``'s rule, and ``replay``'s
+    trigger).
+
+    Args:
+        objectives: The run's objectives (their bounds normalise the distance moved).
+        old_values: ``(n, m)`` the points' objective values when they were chosen from.
+        new_values: ``(n, m)`` the same points re-scored on new data.
+        chosen: Row of the chosen point.
+    """
+    F_new = to_min(objectives, new_values)
+    dominated_by = [
+        i
+        for i in range(len(F_new))
+        if i != chosen and np.all(F_new[i] <= F_new[chosen]) and np.any(F_new[i] < F_new[chosen])
+    ]
+    moved = normalise(objectives, to_min(objectives, new_values[chosen])) - normalise(
+        objectives, to_min(objectives, old_values[chosen])
+    )
+    return Verdict(front_mask(F_new), dominated_by, float(np.linalg.norm(moved)))
 
 
 def new_data_config(run: Result, source: str | Path) -> DataConfig:
@@ -132,18 +179,10 @@ def check_run(
     old_values = np.array(
         [[run.record(t).results.get(c, np.nan) for c in old_cols] for t in trials]
     )
-    F_new = to_min(study.objectives, new_values)
-    on_front = front_mask(F_new)
     c = trials.index(chosen)
-    dominated_by = [
-        trials[i]
-        for i in range(len(trials))
-        if i != c and np.all(F_new[i] <= F_new[c]) and np.any(F_new[i] < F_new[c])
-    ]
-    moved = normalise(run.objectives, to_min(run.objectives, new_values[c])) - normalise(
-        run.objectives, to_min(run.objectives, old_values[c])
-    )
-    distance = float(np.linalg.norm(moved))
+    verdict = assess(run.objectives, old_values, new_values, c)
+    on_front, distance = verdict.on_front, verdict.moved
+    dominated_by = [trials[i] for i in verdict.dominated_by]
     same = study.dataset.checksum == run.meta["dataset"]["checksum"]
     lines = [
         f"re-scored {len(trials)} points of {run_dir}'s front on {config.data.dataset} "
@@ -158,7 +197,7 @@ def check_run(
     ]
     for j, o in enumerate(study.objectives):
         lines.append(
-            f"  {o.name:<20} was {old_values[c, j]:.5g}  now {new_values[c, j]:.5g}  "
+            f"  {o.name:<20} was {old_values[c, j]:.4g}  now {new_values[c, j]:.4g}  "
             f"({new_values[c, j] - old_values[c, j]:+.3g})"
         )
     lines.append(

@@ -13,7 +13,7 @@ from paretorec.export.point import OperatingPoint, load_point
 from paretorec.export.recommender import point_pipeline
 from paretorec.metrics import METRICS, ListContext, MetricRef, parse_metric
 from paretorec.metrics.segments import segment_metrics
-from paretorec.metrics.stats import bootstrap, compare
+from paretorec.metrics.stats import Comparison, bootstrap, compare
 
 
 def default_metrics(k: int) -> list[MetricRef]:
@@ -32,6 +32,15 @@ def _contexts(
     """Each point's lists for ``stage`` of their (shared) split: the same users for all."""
     pipeline = point_pipeline(points, data_dir, split=True)
     return [pipeline.context(stage, pipeline.recommend(stage, p.candidate)) for p in points]
+
+
+def _winner(c: Comparison, direction: str) -> str:
+    """Which point is better on a metric, in words: ``this is better`` (lower cost, higher
+    NDCG), ``other is better``, or neither when the interval of the difference holds 0."""
+    if not c.significant or c.diff == 0:
+        return "neither is clearly better"
+    other_higher = c.diff > 0  # difference = other - this
+    return "other is better" if other_higher == (direction == "max") else "this is better"
 
 
 def evaluate_point(
@@ -62,8 +71,8 @@ def evaluate_point(
         f"  {'metric':<20} {'mean':>10}   95% interval           users",
     ]
     for name, iv in bootstrap(ctx, refs, n_resamples=resamples, seed=seed).items():
-        interval = "" if np.isnan(iv.low) else f"[{iv.low:.5g}, {iv.high:.5g}]"
-        lines.append(f"  {name:<20} {iv.mean:>10.5g}   {interval:<22} {iv.n_users:>5}")
+        interval = "" if np.isnan(iv.low) else f"[{iv.low:.4g}, {iv.high:.4g}]"
+        lines.append(f"  {name:<20} {iv.mean:>10.4g}   {interval:<22} {iv.n_users:>5}")
     if segments:
         report = segment_metrics(ctx, refs)
         low, high = report.boundaries
@@ -75,17 +84,18 @@ def evaluate_point(
         lines.append(f"  {'metric':<20} {'cold':>10} {'medium':>10} {'heavy':>10}")
         for ref in refs:
             row = [report.values[s][ref.name][0] for s in ("cold", "medium", "heavy")]
-            lines.append(f"  {ref.name:<20} " + " ".join(f"{v:>10.5g}" for v in row))
+            lines.append(f"  {ref.name:<20} " + " ".join(f"{v:>10.4g}" for v in row))
     if other is not None:
         lines.append(f"paired comparison with {other} (same users; difference = other - this):")
         lines.append(f"  {'metric':<20} {'difference':>11}   95% interval           p      ")
         result = compare(contexts[0], contexts[1], refs, n_resamples=resamples, seed=seed)
+        direction = {ref.name: ref.metric.direction for ref in refs}
         for name, c in result.items():
             if np.isnan(c.low):
                 continue
             verdict = "significant" if c.significant else "not significant"
             lines.append(
                 f"  {name:<20} {c.diff:>+11.4g}   [{c.low:+.4g}, {c.high:+.4g}]   "
-                f"p={c.p_value:.3g} ({c.test}) {verdict}"
+                f"p={c.p_value:.4g} ({c.test}) {verdict}: {_winner(c, direction[name])}"
             )
     return lines

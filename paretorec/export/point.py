@@ -21,6 +21,7 @@ from paretorec import names
 from paretorec._version import __version__
 from paretorec.config import SIMILARITIES, DataConfig, SplitConfig, from_dict
 from paretorec.errors import ConfigError, ParetoRecError
+from paretorec.export.segments import SegmentPlan, candidate_fields
 from paretorec.optimize.rundir import atomic_write
 from paretorec.study import Candidate
 
@@ -44,6 +45,8 @@ class OperatingPoint:
         selection: How it was chosen (method, reason), if by a selector.
         run: Where it came from (run directory, trial id).
         similarity: The item similarity diversity used (``genres`` or ``semantic``).
+        segments: One point per user segment (``select --per-segment``), or None; users are
+            then served their segment's point, and this point is the overall choice.
     """
 
     candidate: Candidate
@@ -56,26 +59,18 @@ class OperatingPoint:
     selection: dict[str, str] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
     similarity: str = "genres"
+    segments: SegmentPlan | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        values = self.candidate.values()
-        model = self.candidate.model.name
-        rerank = {
-            key.split(".", 1)[1]: v for key, v in values.items() if names.parse(key).is_rerank
-        }
-        return {
+        fields = candidate_fields(self.candidate)
+        out = {
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "paretorec_version": __version__,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "model": {
-                "name": model,
-                "params": names.model_params(values, model),
-                # models it is built from (a hybrid's members), with their own parameters
-                "members": {m: names.model_params(values, m) for m in names.members(values, model)},
-            },
+            "model": fields["model"],
             "similarity": self.similarity,
-            "rerank": rerank,
+            "rerank": fields["rerank"],
             "k": self.k,
             "dataset": {
                 "name": self.data.dataset,
@@ -88,6 +83,9 @@ class OperatingPoint:
             "selection": self.selection,
             "run": self.run,
         }
+        if self.segments is not None:  # absent otherwise: such files read as they always did
+            out["segments"] = self.segments.to_dict()
+        return out
 
     @classmethod
     def from_dict(cls, raw: Any, where: str = "operating point") -> OperatingPoint:
@@ -130,6 +128,9 @@ class OperatingPoint:
             },
             run=_run(fields),
             similarity=similarity,
+            segments=None
+            if "segments" not in raw
+            else SegmentPlan.from_dict(raw["segments"], where, _read_candidate),
         )
 
 
@@ -149,6 +150,7 @@ _TOP_LEVEL = (
     "values",
     "selection",
     "run",
+    "segments",
 )
 # No list is longer than the largest pool a point may re-rank (``rerank.pool``'s bound).
 MAX_K = 10_000
@@ -235,6 +237,16 @@ def _flat_values(fields: _Fields) -> dict[str, Any]:
         flat.update({names.model_param(member, k): v for k, v in params.items()})
     flat.update({f"{names.RERANK}.{k}": v for k, v in fields.get("rerank", dict).items()})
     return flat
+
+
+def _read_candidate(table: dict[str, Any], where: str) -> Candidate:
+    """A segment point's model and re-rank settings, checked as the top level's are."""
+    try:
+        return Candidate.from_values(_flat_values(_Fields(table, where)))
+    except ParetoRecError as exc:
+        if str(exc).startswith(where):
+            raise
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _checksum(fields: _Fields, where: str) -> str:

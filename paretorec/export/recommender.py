@@ -18,6 +18,7 @@ import pandas as pd
 from paretorec.data import Dataset, load_dataset, make_split
 from paretorec.errors import ConfigError, DataError
 from paretorec.export.point import OperatingPoint
+from paretorec.export.segments import segment_lists, segment_values
 from paretorec.metrics import parse_metric
 from paretorec.study import Pipeline, RankedLists
 
@@ -45,10 +46,15 @@ class Recommender:
         k = self.point.k if k is None else k
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
             raise ConfigError(f"`k >= 1` (an integer) must hold, got k={k!r}")
-        if k > self.point.candidate.rerank.pool:
-            raise ConfigError(
-                f"`k <= rerank.pool` must hold, got k={k}, pool={self.point.candidate.rerank.pool}"
-            )
+        pool = self.point.candidate.rerank.pool
+        if self.point.segments is not None:  # every segment's point re-ranks its own pool
+            pool = min(pool, *(c.rerank.pool for c in self.point.segments.candidates()))
+        if k > pool:
+            raise ConfigError(f"`k <= rerank.pool` must hold, got k={k}, pool={pool}")
+        if self.point.segments is not None:  # each user from its segment's point
+            return segment_lists(
+                self.pipeline, self.stage, self.point.candidate, self.point.segments, int(k)
+            )[0]
         return self.pipeline.recommend(self.stage, self.point.candidate, int(k))
 
     def recommend(self, users: Sequence[Any] | None = None, k: int | None = None) -> pd.DataFrame:
@@ -97,6 +103,11 @@ class Recommender:
         """
         if self.stage != "test":
             raise ConfigError("reproduce needs a recommender fitted with fit_on='run'")
+        if self.point.segments is not None:
+            raise ConfigError(
+                "the run's test numbers are the overall point's; a per-segment point is "
+                "compared with it by `paretorec evaluate CHOSEN`"
+            )
         lists = self.lists() if lists is None else lists
         ctx = self.pipeline.context(self.stage, lists)
         expected = self.point.values.get("test", {})
@@ -134,7 +145,10 @@ def recommender(
     if fit_on not in FIT_ON:
         raise ConfigError(f"fit_on must be one of {', '.join(FIT_ON)}, got {fit_on!r}")
     pipeline = point_pipeline([point], data_dir, split=fit_on == "run")
-    return Recommender(point, pipeline.dataset, pipeline, "test" if fit_on == "run" else "all")
+    stage = "test" if fit_on == "run" else "all"
+    if point.segments is not None:  # a user column the data lacks is said before any fit
+        segment_values(point.segments.segmentation.by, pipeline, stage)
+    return Recommender(point, pipeline.dataset, pipeline, stage)
 
 
 def _point_data(point: OperatingPoint, data_dir: str | os.PathLike[str] | None) -> Dataset:
@@ -179,7 +193,9 @@ def point_pipeline(
             "that data"
         )
     parts = make_split(dataset.interactions, first.split) if split else None
-    pool = max(max(p.candidate.rerank.pool for p in points), first.k)
+    served = [p.candidate for p in points]
+    served += [c for p in points if p.segments is not None for c in p.segments.candidates()]
+    pool = max(max(c.rerank.pool for c in served), first.k)
     if any(p.similarity != first.similarity for p in points):
         raise ConfigError("the points were chosen with different item similarities")
     return Pipeline(dataset, parts, first.k, pool, similarity=first.similarity)

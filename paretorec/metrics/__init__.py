@@ -23,6 +23,7 @@ from paretorec.data.reference import Reference
 from paretorec.errors import ConfigError
 from paretorec.metrics import beyond, calibration, intent, popularity, ranking, rating
 from paretorec.metrics.truth import Judged, Truth
+from paretorec.privacy import mechanisms as privacy_mechanisms
 from paretorec.registry import Registry
 
 Direction = Literal["max", "min"]
@@ -41,6 +42,8 @@ class ListContext:
         prejudged: The truth of each slot when the producer already knows it (the pipeline
             looks every candidate up once per fitted model); None to look the lists up here.
         model_mb: Resident size of the fitted model that produced the lists, MiB.
+        privacy_epsilon: ε of the differential privacy of the model that produced the
+            lists (``inf``: not private).
     """
 
     lists: np.ndarray
@@ -50,6 +53,7 @@ class ListContext:
     ms_per_user: float
     prejudged: Judged | None = None
     model_mb: float = 0.0
+    privacy_epsilon: float = float("inf")
 
     @cached_property
     def judged(self) -> Judged:
@@ -83,6 +87,7 @@ class ListContext:
             ms_per_user=self.ms_per_user,
             prejudged=None if judged is None else Judged(judged.hit[rows], judged.rating[rows]),
             model_mb=self.model_mb,
+            privacy_epsilon=self.privacy_epsilon,
         )
 
 
@@ -295,6 +300,10 @@ _add("ms_per_user", "min", lambda c, k: c.ms_per_user,
      "measured wall milliseconds per user to produce the lists; noisy",
      at_k=False, best=0.0, worst=None, deterministic=False,
      anchor="worst_baseline")
+_add("privacy_epsilon", "min",
+     lambda c, k: min(c.privacy_epsilon, privacy_mechanisms.EPSILON_CAP),
+     "ε of the model's differential privacy per user; non-private models (ε = ∞) record "
+     "the cap, 100", at_k=False, best=0.0, worst=privacy_mechanisms.EPSILON_CAP)
 
 # fmt: on
 

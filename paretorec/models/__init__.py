@@ -26,12 +26,17 @@ from paretorec.models.factorization import ALS, BPR
 from paretorec.models.hybrid import Hybrid
 from paretorec.models.itemknn import ItemKNN
 from paretorec.models.popularity import Popularity
+from paretorec.models.private import PRIVATE_MODELS, DPItemKNN, DPPopularity, DPUserKNN
 from paretorec.models.semantic import Semantic
 from paretorec.models.userknn import UserKNN
 
 BUILT_IN = (Popularity, ItemKNN, UserKNN, EASE, ALS, BPR, Content, Hybrid)
 for _cls in BUILT_IN:
     register_model(_cls)
+# differentially private variants (dp_popularity, dp_itemknn, dp_userknn): out of the default
+# space; their noise needs OpenDP, the `privacy` extra (a one-line error names it)
+for _cls in PRIVATE_MODELS:
+    MODELS.add(_cls.name, _cls, requires={"opendp": "privacy"})
 # in the default space only when its extra is installed; asking for it without the extra is
 # a one-line error naming the extra (``MODELS.require``)
 MODELS.add(Semantic.name, Semantic, requires={"sentence_transformers": "semantic"})
@@ -54,6 +59,9 @@ __all__ = [
     "MODELS",
     "CandidateSet",
     "Content",
+    "DPItemKNN",
+    "DPPopularity",
+    "DPUserKNN",
     "FitData",
     "Hybrid",
     "ItemKNN",

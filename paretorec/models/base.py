@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from paretorec import names
 from paretorec.data.interactions import Dataset, Interactions
+from paretorec.models.reasons import Reason
 from paretorec.registry import Declared
 
 USER_BLOCK = 2048  # users scored at once; bounds the dense (block, n_items) score matrix
@@ -196,6 +197,10 @@ class Model(Declared):
     name: ClassVar[str] = ""
     reference: ClassVar[bool] = False
     default_space: ClassVar[bool] = True
+    # How ``update`` takes in new interactions: "exact" (equals a full refit on the same data,
+    # which the contract tests check), "approximate" (cheaper than a refit, measured against
+    # one) or "refit" (a full refit: the default).
+    update_kind: ClassVar[str] = "refit"
 
     @classmethod
     def kind_label(cls) -> str:
@@ -224,9 +229,47 @@ class Model(Declared):
     def fit(self, data: FitData) -> Scorer:
         raise NotImplementedError
 
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[Reason]]:
+        """Why ``scorer`` (this model fitted on ``data``) scored each of ``items`` for ``user``.
+
+        Only the explain path calls it (``recommend --explain``), never a search.
+
+        Args:
+            scorer: What ``fit(data)`` returned.
+            data: The fit data.
+            user: The user's code.
+            items: ``(n,)`` item codes (the user's recommended items).
+            top: Evidence kept per reason (rated items, neighbours, terms).
+
+        Returns:
+            One list of ``Reason`` per item (``paretorec.models.reasons``).
+        """
+        raise NotImplementedError(
+            f"model `{self.name}` cannot explain its items: implement `explain` (see "
+            "paretorec.models.reasons)"
+        )
+
+    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
+        """``fitted`` (fitted on ``data``) with what ``update`` keeps between updates
+        (co-occurrence sums, say), so that the first update is as cheap as the next; by
+        default ``fitted`` as it is."""
+        return fitted
+
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        """A scorer for ``after`` (``before`` plus new interactions, same code space) from
+        ``fitted`` (fitted on ``before``), as ``update_kind`` says; by default a full refit."""
+        return self.fit(after)
+
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         """``(n,)`` deterministic operation counts to produce a user's top-``pool`` candidates."""
         raise NotImplementedError
+
+    def privacy_epsilon(self) -> float:
+        """ε of the differential privacy the fitted model gives a user (the ``privacy_epsilon``
+        metric); ``inf`` for a model that is not private (paretorec.models.private)."""
+        return float("inf")
 
 
 def available_memory() -> int | None:

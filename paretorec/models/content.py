@@ -12,6 +12,7 @@ from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from paretorec.errors import ConfigError
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer, SideInfo, selection_ops
 from paretorec.registry import param
 
@@ -102,6 +103,40 @@ class Content(Model):
         # the profile (history x ~TERMS_PER_ITEM terms) built, then one sparse dot per item
         profile = history.astype(np.float64) * TERMS_PER_ITEM
         return profile + n_items * TERMS_PER_ITEM + selection_ops(n_items, pool)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        # the terms the item shares with the user's profile, by their share of the cosine
+        vectors = scorer.vectors  # type: ignore[attr-defined]
+        terms = field_terms(data.side)
+        if len(terms) != vectors.shape[1]:  # never expected; a reason still names a column
+            terms = tuple(f"term {i}" for i in range(vectors.shape[1]))
+        profile = scorer.profiles[user]  # type: ignore[attr-defined]
+        found = reasons.term_reasons(profile, vectors, terms, items, top)
+        return [[r] for r in found]
+
+
+def field_terms(side: SideInfo) -> tuple[str, ...]:
+    """The name of every column of the content vectors (``FIELDS`` order, as stacked),
+    computed once per side information."""
+    if "content.terms" not in side.memo:
+        side.memo["content.terms"] = _field_terms(side)
+    return side.memo["content.terms"]  # type: ignore[return-value]
+
+
+def _field_terms(side: SideInfo) -> tuple[str, ...]:
+    fields = field_matrices_cached(side)
+    out: list[str] = []
+    for name, counted in (("genres", side.genres), ("tags", side.tags)):
+        if name in fields and counted is not None:
+            out += list(counted[1])
+    if "title" in fields and side.titles is not None:
+        titles = [t if isinstance(t, str) else "" for t in side.titles]
+        # the same tokeniser and vocabulary as ``field_matrices`` (a deterministic fit)
+        vocabulary = TfidfVectorizer(sublinear_tf=True, lowercase=True).fit(titles)
+        out += [f'title word "{w}"' for w in vocabulary.get_feature_names_out()]
+    return tuple(out)
 
 
 def field_matrices_cached(side: SideInfo) -> dict[str, sp.csr_matrix]:

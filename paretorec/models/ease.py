@@ -11,6 +11,7 @@ import scipy.linalg.lapack as lapack
 import scipy.sparse as sp
 
 from paretorec.errors import ConfigError
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer, SideInfo, available_memory, selection_ops
 from paretorec.registry import param
 
@@ -111,6 +112,26 @@ class EASE(Model):
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         width = n_items if self.max_items == 0 else min(self.max_items, n_items)
         return history.astype(np.float64) * width + selection_ops(n_items, pool)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        # score(u, j) = sum of B[i, j] over the user's items i (over the kept items when
+        # max_items restricts EASE; the others are served by popularity)
+        kept = scorer.kept  # type: ignore[attr-defined]
+        if kept is None:
+            found = reasons.history_reasons(data.X, scorer.B, user, items, top)  # type: ignore[attr-defined]
+            return [[r] for r in found]
+        position = np.full(data.n_items, -1)
+        position[kept] = np.arange(len(kept))
+        inside = position[items] >= 0
+        sub = data.X[:, kept].tocsr()
+        found = reasons.history_reasons(sub, scorer.B, user, position[items[inside]], top)  # type: ignore[attr-defined]
+        mapped = iter(
+            reasons.Reason("rated", tuple(int(kept[i]) for i in r.refs), r.weights) for r in found
+        )
+        fallback = reasons.popularity_reasons(data.item_counts, items)
+        return [[next(mapped)] if ok else [fallback[c]] for c, ok in enumerate(inside)]
 
 
 def _check_memory(width: int, n_items: int) -> None:

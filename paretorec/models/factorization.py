@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from paretorec.errors import ConfigWarning
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer, selection_ops
 from paretorec.registry import param
 
@@ -94,6 +95,32 @@ class ALS(Model):
         search={"low": 1.0, "high": 100.0, "log": True, "levels": 5},
     )
     seed: int = param(0, "random seed of the initial factors", at_least=0)
+    # approximate: new interactions recompute the changed users' factors against the fixed
+    # item factors (implicit's ``partial_fit_users``); the items' factors stay as fitted
+    update_kind: ClassVar[str] = "approximate"
+
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        changed = np.flatnonzero(np.diff((after.X != before.X).tocsr().indptr))
+        factors = fitted.user_factors.copy()  # type: ignore[attr-defined]
+        if len(changed):
+            with threadpool_limits(1, "blas"):
+                model = self._implicit(factors, fitted.item_factors)  # type: ignore[attr-defined]
+                model.partial_fit_users(changed, sp.csr_matrix(after.X[changed], dtype=np.float32))
+            factors = model.user_factors
+        return FactorScorer(_finite(factors), fitted.item_factors)  # type: ignore[attr-defined]
+
+    def _implicit(self, user_factors: np.ndarray, item_factors: np.ndarray) -> Any:
+        """An implicit ALS model holding the given factors (no fit)."""
+        model = _implicit_cpu().als.AlternatingLeastSquares(
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=self.alpha,
+            iterations=self.iterations,
+            random_state=self.seed,
+            num_threads=1,
+        )
+        model.user_factors, model.item_factors = user_factors, item_factors
+        return model
 
     def fit(self, data: FitData) -> Scorer:
         return _fit(
@@ -110,6 +137,13 @@ class ALS(Model):
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         per_user = float(self.factors) * n_items + selection_ops(n_items, pool)
         return np.full(history.shape, per_user, dtype=np.float64)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        vectors = scorer.item_factors  # type: ignore[attr-defined]
+        found = reasons.nearest_rated(vectors, data.X, user, items, top, "factor space")
+        return [[r] for r in found]
 
 
 @dataclass(frozen=True)
@@ -154,3 +188,10 @@ class BPR(Model):
         # implicit's BPR keeps one extra factor column for the item bias
         per_user = float(self.factors + 1) * n_items + selection_ops(n_items, pool)
         return np.full(history.shape, per_user, dtype=np.float64)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        vectors = scorer.item_factors[:, :-1]  # type: ignore[attr-defined]  # minus the bias
+        found = reasons.nearest_rated(vectors, data.X, user, items, top, "factor space")
+        return [[r] for r in found]

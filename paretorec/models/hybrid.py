@@ -12,6 +12,7 @@ import numpy as np
 
 from paretorec import names
 from paretorec.errors import ConfigError
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer
 from paretorec.models.catalog import MODELS
 from paretorec.registry import param
@@ -115,6 +116,23 @@ class Hybrid(Model):
         a, b = (m.scoring_ops(history, n_items, pool) for m in self.members)
         # both members' work, then a normalise-and-blend pass over every item
         return np.where(history < self.switch, b, a + b + 4.0 * n_items)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        # each member's own reasons, attributed to it (the second alone for short histories)
+        first, second = self.members
+        two = second.explain(scorer.second, data, user, items, top)  # type: ignore[attr-defined]
+        if scorer.switched[user]:  # type: ignore[attr-defined]
+            label = f"{second.name} (serves short histories)"
+            return [[r.via_(label) for r in rs] for rs in two]
+        one = first.explain(scorer.first, data, user, items, top)  # type: ignore[attr-defined]
+        w = self.weight
+        return [
+            [r.via_(f"{first.name} (weight {w:.2g})") for r in a]
+            + [r.via_(f"{second.name} (weight {1 - w:.2g})") for r in b]
+            for a, b in zip(one, two, strict=True)
+        ]
 
 
 def _build(name: str, params: Mapping[str, Any]) -> Model:

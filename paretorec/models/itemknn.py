@@ -8,14 +8,21 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from paretorec.models import incremental, reasons
 from paretorec.models.base import FitData, Model, Scorer, selection_ops
 from paretorec.registry import param
 
 
 class _KNNScorer:
-    def __init__(self, X: sp.csr_matrix, neighbours: sp.csr_matrix) -> None:
+    def __init__(
+        self,
+        X: sp.csr_matrix,
+        neighbours: sp.csr_matrix,
+        sums: incremental.NeighbourSums | None = None,
+    ) -> None:
         self.X = X
         self.neighbours = neighbours
+        self.sums = sums  # kept for exact updates (``ItemKNN.update``), None otherwise
 
     def score(self, users: np.ndarray) -> np.ndarray:
         return (self.X[users] @ self.neighbours).toarray()
@@ -31,6 +38,7 @@ class ItemKNN(Model):
     """
 
     name: ClassVar[str] = "itemknn"
+    update_kind: ClassVar[str] = "exact"
     k: int = param(
         50,
         "neighbours kept per target item",
@@ -45,16 +53,43 @@ class ItemKNN(Model):
     )
 
     def fit(self, data: FitData) -> Scorer:
+        sources, sims = self._lists(data)
+        return _KNNScorer(data.X, _neighbour_matrix(sources, sims))
+
+    def _lists(self, data: FitData) -> tuple[np.ndarray, np.ndarray]:
         sources, sims = data.neighbours(self.shrinkage, self.k)
         k = min(self.k, sources.shape[1])
-        n = data.n_items
-        cols = np.repeat(np.arange(n), k)
-        neighbours = sp.csr_matrix(
-            (sims[:, :k].ravel(), (sources[:, :k].ravel(), cols)), shape=(n, n)
-        )
-        neighbours.eliminate_zeros()
-        return _KNNScorer(data.X, neighbours)
+        return sources[:, :k], sims[:, :k]
+
+    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
+        sums = incremental.start(data.X, *self._lists(data))
+        return _KNNScorer(data.X, fitted.neighbours, sums)  # type: ignore[attr-defined]
+
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        # exact: the item co-occurrence sums grow by the changed users' rows, and only items
+        # whose similarities moved get new neighbour lists (``paretorec.models.incremental``)
+        sums = getattr(fitted, "sums", None)
+        if sums is None:
+            sums = incremental.start(before.X, *self._lists(before))
+        sums, _ = incremental.grow(sums, before.X, after.X, self.shrinkage)
+        return _KNNScorer(after.X, _neighbour_matrix(sums.sources, sums.sims), sums)
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         touched = np.minimum(history.astype(np.float64) * self.k, n_items)
         return history * float(self.k) + selection_ops(touched, pool)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        # score(u, j) = sum of neighbours[i, j] over the user's items i: exact contributions
+        found = reasons.history_reasons(data.X, scorer.neighbours, user, items, top)  # type: ignore[attr-defined]
+        return [[r] for r in found]
+
+
+def _neighbour_matrix(sources: np.ndarray, sims: np.ndarray) -> sp.csr_matrix:
+    """``(n, n)`` matrix with ``sim`` at ``[source, target]`` for each target's k neighbours."""
+    n, k = sources.shape
+    cols = np.repeat(np.arange(n), k)
+    neighbours = sp.csr_matrix((sims.ravel(), (sources.ravel(), cols)), shape=(n, n))
+    neighbours.eliminate_zeros()
+    return neighbours

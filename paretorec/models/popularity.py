@@ -7,6 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer
 
 
@@ -24,10 +25,22 @@ class Popularity(Model):
 
     name: ClassVar[str] = "popularity"
     reference: ClassVar[bool] = True
+    update_kind: ClassVar[str] = "exact"
 
     def fit(self, data: FitData) -> Scorer:
         return _PopularityScorer(data.item_counts.astype(np.float64))
 
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        # exact: counts are integer sums, so adding the new interactions' column sums gives
+        # the refit's counts bit for bit
+        added = np.asarray((after.X - before.X).sum(axis=0), dtype=np.float64).ravel()
+        return _PopularityScorer(fitted.counts + added)  # type: ignore[attr-defined]
+
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         # Served as a merge of one precomputed ranking with the user's history.
         return history.astype(np.float64) + pool
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        return [[r] for r in reasons.popularity_reasons(scorer.counts, items)]  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ import numpy as np
 
 from paretorec.data.semantic import DEFAULT_MODEL, item_embeddings
 from paretorec.errors import ConfigError
+from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer, SideInfo, selection_ops
 from paretorec.models.content import ProfileScorer, field_matrices_cached, rating_weights
 from paretorec.registry import param
@@ -58,6 +59,13 @@ class Semantic(Model):
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         dims = 384.0  # all-MiniLM-L6-v2; the cost model is per dimension of the embedding
         return history.astype(np.float64) * dims + n_items * dims + selection_ops(n_items, pool)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        vectors = scorer.vectors  # type: ignore[attr-defined]
+        found = reasons.nearest_rated(vectors, data.X, user, items, top, "meaning of their text")
+        return [[r] for r in found]
 
 
 def _vectors(side: SideInfo, encoder: str) -> np.ndarray:

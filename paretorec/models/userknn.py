@@ -8,14 +8,21 @@ from typing import ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from paretorec.models import incremental, reasons
 from paretorec.models.base import FitData, Model, Scorer, selection_ops
 from paretorec.registry import param
 
 
 class _UserKNNScorer:
-    def __init__(self, X: sp.csr_matrix, neighbours: sp.csr_matrix) -> None:
+    def __init__(
+        self,
+        X: sp.csr_matrix,
+        neighbours: sp.csr_matrix,
+        sums: incremental.NeighbourSums | None = None,
+    ) -> None:
         self.X = X
         self.neighbours = neighbours
+        self.sums = sums  # kept for exact updates (``UserKNN.update``), None otherwise
 
     def score(self, users: np.ndarray) -> np.ndarray:
         return (self.neighbours[users] @ self.X).toarray()
@@ -32,6 +39,7 @@ class UserKNN(Model):
     """
 
     name: ClassVar[str] = "userknn"
+    update_kind: ClassVar[str] = "exact"
     k: int = param(
         50,
         "neighbours kept per user",
@@ -46,17 +54,43 @@ class UserKNN(Model):
     )
 
     def fit(self, data: FitData) -> Scorer:
+        others, sims = self._lists(data)
+        return _UserKNNScorer(data.X, _neighbour_matrix(others, sims))
+
+    def _lists(self, data: FitData) -> tuple[np.ndarray, np.ndarray]:
         others, sims = data.neighbours(self.shrinkage, self.k, axis="users")
         k = min(self.k, others.shape[1])
-        n = data.n_users
-        rows = np.repeat(np.arange(n), k)
-        neighbours = sp.csr_matrix(
-            (sims[:, :k].ravel(), (rows, others[:, :k].ravel())), shape=(n, n)
-        )
-        neighbours.eliminate_zeros()
-        return _UserKNNScorer(data.X, neighbours)
+        return others[:, :k], sims[:, :k]
+
+    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
+        sums = incremental.start(data.item_major, *self._lists(data))
+        return _UserKNNScorer(data.X, fitted.neighbours, sums)  # type: ignore[attr-defined]
+
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        # exact: the user co-occurrence sums grow by the changed items' columns, and only
+        # users whose similarities moved get new neighbour lists
+        sums = getattr(fitted, "sums", None)
+        if sums is None:
+            sums = incremental.start(before.item_major, *self._lists(before))
+        sums, _ = incremental.grow(sums, before.item_major, after.item_major, self.shrinkage)
+        return _UserKNNScorer(after.X, _neighbour_matrix(sums.sources, sums.sims), sums)
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         # k neighbours' histories merged (about the user's own length each), then selection
         merged = np.minimum(history.astype(np.float64) * self.k, n_items)
         return merged + selection_ops(merged, pool)
+
+    def explain(
+        self, scorer: Scorer, data: FitData, user: int, items: np.ndarray, top: int = 3
+    ) -> list[list[reasons.Reason]]:
+        found = reasons.neighbour_reasons(data.X, scorer.neighbours, user, items, top)  # type: ignore[attr-defined]
+        return [[r] for r in found]
+
+
+def _neighbour_matrix(others: np.ndarray, sims: np.ndarray) -> sp.csr_matrix:
+    """``(n, n)`` matrix with ``sim`` at ``[user, other]`` for each user's k neighbours."""
+    n, k = others.shape
+    rows = np.repeat(np.arange(n), k)
+    neighbours = sp.csr_matrix((sims.ravel(), (rows, others.ravel())), shape=(n, n))
+    neighbours.eliminate_zeros()
+    return neighbours

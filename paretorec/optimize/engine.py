@@ -250,6 +250,9 @@ class _Search:
             out[i] = stored
             self._notify("trial", stored, True)
         jobs = [Job(values[i], self.problem.stages) for i in fresh]
+        if jobs and self.live_since is None:
+            # a generation the last session left half done starts this session's clock too
+            self.live_since = time.perf_counter()
         for j, outcome in self.executor.map(jobs):
             self.fit_log.extend(outcome.fit_records)
             i = fresh[j]

@@ -203,6 +203,17 @@ class RunDir:
         finally:
             store.close()
 
+    def finished(self) -> bool:
+        """Whether this holds a finished run: ``run.json`` says so and the store still has every
+        evaluation it counted (a store cut short since is resumed, not taken as done)."""
+        try:
+            meta = json.loads(self.file(META).read_text())
+        except (OSError, ValueError):
+            return False  # no run yet, or a damaged one: tune says which
+        if not isinstance(meta, dict) or meta.get("status") != "finished":
+            return False
+        return meta.get("evaluations") == self.stored_trials()
+
     def check_start(self, config: dict[str, Any], resume: bool) -> bool:
         """Whether a run of ``config`` can start here, before any data is read.
 

@@ -7,6 +7,7 @@ values) is escaped: a name is a heading's text, never Markdown or HTML of its ow
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ from paretorec.optimize.rundir import (
     atomic_copy,
     atomic_write,
     writable_dir,
+)
+from paretorec.report.compare import (
+    IMPORTANCE_WORDS,
+    Facts,
+    Importance,
+    facts,
+    interval_text,
+    number,
 )
 from paretorec.report.plots import figures, save
 from paretorec.result import Result, Selection, meta_field
@@ -54,6 +63,7 @@ SPLIT_WORDS = {
     "temporal": "one global time cutoff",
     "leave_last": "each user's last events",
 }
+HTML = "report.html"
 _MARKDOWN = re.compile(r"([\\`*_\[\]<>#!|~&$])")
 
 
@@ -65,12 +75,10 @@ def md(value: object) -> str:
 
 
 def _fmt(value: object) -> str:
+    if isinstance(value, float | np.floating | int | np.integer) and not isinstance(value, bool):
+        return number(value)  # 4 significant digits, as report.html prints them
     if value is None or value is pd.NA:
         return ""
-    if isinstance(value, float | np.floating):
-        if np.isnan(value):
-            return ""
-        return f"{value:.4g}"
     return md(value)
 
 
@@ -81,23 +89,54 @@ def _table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *rows])
 
 
-def write_report(run_dir: str | Path, out_dir: str | Path) -> Path:
-    """Copy front.csv, history.csv, chosen.json and plots to ``out_dir`` and write results.md.
+def write_report(
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
+    importance: Importance | None = None,
+) -> Path:
+    """Copy front.csv, history.csv, chosen.json and plots to ``out_dir`` and write results.md
+    and report.html (the same facts, interactive).
+
+    Args:
+        run_dir: The run.
+        out_dir: Where the report goes (created).
+        data_dir: Where the run's dataset is: the chosen point is refit for its 95 %
+            intervals on validation and test.
+        resamples: Bootstrap resamples of those intervals; 0 leaves them out (no data read).
+        seed: Bootstrap seed.
+        importance: The knob-importance hook (``compare.Importance``); None leaves that
+            section out.
 
     Raises:
         ParetoRecError: the run does not load (a damaged file is named) or ``out_dir`` cannot
             be written; both are checked before anything is drawn or written.
     """
+    from paretorec.report.html import write_html
+
     view = Result.load(run_dir)
     for dotted, kind in REPORT_FIELDS.items():
         meta_field(view.meta, dotted, kind, Path(run_dir) / META)
     selection = view.chosen()  # a damaged chosen.json stops here, named
     out = writable_dir(out_dir, "--out")
+    found = facts(view, selection, data_dir, resamples, seed, importance)
     _copy_artefacts(view, Path(run_dir), out, selection is not None)
     plots = save(figures(view), out / PLOTS)
-    lines = [*_summary(view), *_chosen_lines(view, selection), *_front_lines(view, plots)]
+    lines = [
+        *_summary(view),
+        *_chosen_lines(view, selection),
+        *_comparison_lines(found),
+        *_hypervolume_lines(found),
+        *_stage_lines(found),
+        *_importance_lines(found),
+        *_front_lines(view, plots),
+    ]
     path = out / "results.md"
     atomic_write(path, "\n".join(lines))
+    write_html(found, out / HTML, Path(run_dir))
     return path
 
 
@@ -156,7 +195,8 @@ def _summary(view: Result) -> list[str]:
         _table(pd.DataFrame([vars(o) for o in view.objectives])),
         "",
         f"Hypervolume: {md(meta['hypervolume']['space'])}; reference point "
-        f"{md(meta['hypervolume']['reference_point'])}. Final: {final:.5f}.",
+        f"{md(meta['hypervolume']['reference_point'])}. Final: {number(final)} (what it "
+        "means: below).",
         "",
     ]
 
@@ -183,6 +223,67 @@ def _chosen_lines(view: Result, selection: Selection | None) -> list[str]:
                 columns=["metric", "validation", "test"],
             )
         ),
+        "",
+    ]
+
+
+def _comparison_lines(found: Facts) -> list[str]:
+    compared = found.comparison
+    if compared is None:
+        return []
+    return [
+        "## The chosen point against the baseline and the most accurate point",
+        "",
+        *_paragraphs(compared.sentences),
+        "Validation values (the stage the choice was made on); the popularity baseline "
+        "recommends the most rated items, with no re-ranking.",
+        "",
+        _table(compared.table()),
+        "",
+    ]
+
+
+def _hypervolume_lines(found: Facts) -> list[str]:
+    return ["## What the hypervolume says", "", *_paragraphs(found.hypervolume)]
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    """Each line its own Markdown paragraph (consecutive lines would merge into one)."""
+    return [part for line in lines for part in (md(line), "")]
+
+
+def _stage_lines(found: Facts) -> list[str]:
+    gap = found.stages
+    lines = ["## Validation and test", "", *_paragraphs(gap.lines)]
+    if gap.intervals.empty:
+        return [*lines, f"95 % intervals: {md(gap.note)}.", ""]
+    rows = []
+    for row in gap.intervals.itertuples(index=False):
+        val, val_iv = interval_text(row.validation, row.validation_low, row.validation_high)
+        test, test_iv = interval_text(row.test, row.test_low, row.test_high)
+        rows.append([row.metric, val, val_iv, test, test_iv])
+    frame = pd.DataFrame(
+        rows, columns=["metric", "validation", "95 % interval", "test", "95 % interval "]
+    )
+    return [
+        *lines,
+        "The chosen point refit on its own split, with 95 % bootstrap intervals over users "
+        "(as `paretorec evaluate` prints them):",
+        "",
+        _table(frame),
+        "",
+    ]
+
+
+def _importance_lines(found: Facts) -> list[str]:
+    head = ["## Which knob moves which objective", ""]
+    if found.importance is None:
+        return [*head, f"Not shown: {md(found.importance_note)}.", ""]
+    return [
+        *head,
+        f"{IMPORTANCE_WORDS} {md(found.importance_trust)}",
+        "",
+        _table(found.importance.reset_index()),
         "",
     ]
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from paretorec.objectives import column
 from paretorec.optimize.rundir import atomic_write_bytes
+from paretorec.report.compare import UNITS
 from paretorec.result import Result
 
 if TYPE_CHECKING:
@@ -47,6 +48,10 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
     trials = result.trials
     natural = result.natural(trials)
     on_front = trials["trial"].isin([r.trial for r in result.front_records]).to_numpy()
+    models = trials["model"].astype(str).to_numpy()
+    colours = {
+        m: MODEL_COLOURS[n % len(MODEL_COLOURS)] for n, m in enumerate(dict.fromkeys(models))
+    }
     pairs = list(combinations(range(len(result.objectives)), 2))
     cols = min(3, len(pairs))
     rows = int(np.ceil(len(pairs) / cols))
@@ -57,22 +62,16 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
         chosen_row = int(np.flatnonzero(trials["trial"].to_numpy() == chosen)[0])
     for ax, (i, j) in zip(axes.ravel(), pairs, strict=False):
         ax.scatter(natural[:, i], natural[:, j], s=12, c="#b8b8b8", label="evaluated", lw=0)
-        order = np.argsort(natural[on_front, i])
-        ax.scatter(
-            natural[on_front, i][order],
-            natural[on_front, j][order],
-            s=26,
-            c="#1f5fa8",
-            label="Pareto front (all objectives)",
-            lw=0,
-        )
+        for model, colour in colours.items():  # the front, coloured by model
+            mine = on_front & (models == model)
+            ax.scatter(natural[mine, i], natural[mine, j], s=26, c=colour, label=model, lw=0)
         if chosen_row is not None:
             ax.scatter(
                 natural[chosen_row, i],
                 natural[chosen_row, j],
                 s=220,
                 marker="*",
-                c="#d62728",
+                c="#ffd700",  # gold: no model's colour
                 edgecolors="black",
                 lw=0.6,
                 label="chosen",
@@ -86,7 +85,7 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(pairs) :]:
         ax.axis("off")
-    axes.ravel()[0].legend(loc="best", fontsize=8)
+    axes.ravel()[0].legend(loc="best", fontsize=8, title="front, by model", title_fontsize=8)
     dataset = result.meta.get("dataset", {}).get("name", "")
     fig.suptitle(
         f"{plain(result.config.name)}: {plain(dataset)}, {len(trials)} evaluations, "
@@ -98,12 +97,16 @@ def pareto_figure(result: Result, chosen: int | None = None) -> Figure:
 
 def hypervolume_figure(result: Result) -> Figure:
     """The hypervolume of the feasible points found so far, by evaluations."""
-    fig = _figure(5.5, 3.6)
+    fig = _figure(6.0, 4.0)
     ax = fig.subplots()
     history = result.history
     ax.plot(history["evaluations"], history["hypervolume"], marker="o", ms=3)
     ax.set_xlabel("evaluations")
-    ax.set_ylabel("hypervolume (objectives scaled 0-1, ref = worst)")
+    ax.set_ylabel("hypervolume\n(share of the scaled objective box)")
+    ax.set_title(
+        "Hypervolume of the front found so far\n(each objective scaled 0 = best, 1 = worst)",
+        fontsize=10,
+    )
     ax.grid(alpha=0.3)
     return fig
 
@@ -128,16 +131,7 @@ def save(
     return paths
 
 
-# Units of the objectives that have one (accuracy and satisfaction metrics are unitless shares)
-UNITS = {
-    "cost": "operations per request",
-    "ms_per_user": "ms per user",
-    "memory_mb": "MiB",
-    "miscalibration": "nats",
-    "novelty": "bits",
-    "arp": "training users per item",
-}
-_MODEL_COLOURS = (
+MODEL_COLOURS = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
     "#bcbd22", "#17becf",
 )  # fmt: skip
@@ -165,7 +159,7 @@ def _groups(result: Result) -> tuple[np.ndarray, np.ndarray, np.ndarray, int | N
     if selection is not None and selection.trial in set(trials["trial"]):
         chosen_row = int(np.flatnonzero(trials["trial"].to_numpy() == selection.trial)[0])
     models = list(dict.fromkeys(trials["model"].astype(str)))
-    colours = {m: _MODEL_COLOURS[i % len(_MODEL_COLOURS)] for i, m in enumerate(models)}
+    colours = {m: MODEL_COLOURS[i % len(MODEL_COLOURS)] for i, m in enumerate(models)}
     return natural, on_front, feasible, chosen_row, colours
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paretorec.objectives import column
 from paretorec.registry import Entry
+from paretorec.report.compare import number
 from paretorec.result import Result, Selection
 
 
@@ -14,14 +15,17 @@ def selection_lines(result: Result, selection: Selection) -> list[str]:
         f"chosen: trial {selection.trial} of {len(result.records)} "
         f"({len(result.front_records)} on the front), method {selection.method}"
     ]
-    for name, value in selection.point.candidate.values().items():
-        lines.append(f"  {name:<20} {value}")
-    lines.append(f"  {'':<20} {'validation':>12} {'test':>12}")
+    values = selection.point.candidate.values()
+    labels = {o.name: f"{o.name} ({o.direction})" for o in result.objectives}
+    width = max(len(text) for text in [*values, *labels.values()])  # one aligned column
+    for name, value in values.items():
+        shown = number(value) if isinstance(value, float) else value  # 4 significant digits
+        lines.append(f"  {name:<{width}} {shown}")
+    lines.append(f"  {'':<{width}} {'validation':>12} {'test':>12}")
     for o in result.objectives:
         val = record.results.get(column("validation", o.name), float("nan"))
         test = record.results.get(column("test", o.name), float("nan"))
-        label = f"{o.name} ({o.direction})"
-        lines.append(f"  {label:<20} {val:>12.5g} {test:>12.5g}")
+        lines.append(f"  {labels[o.name]:<{width}} {number(val):>12} {number(test):>12}")
     lines.append(f"why: {selection.reason}")
     return lines
 

@@ -18,6 +18,7 @@ from pymoo.mcdm.pseudo_weights import PseudoWeights
 from paretorec.errors import ConfigError
 from paretorec.objectives import Objective
 from paretorec.registry import Declared, Registry, param
+from paretorec.select.plain import move_words
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,18 +29,25 @@ class FrontView:
         F: ``(n, m)`` the front's objectives, minimisation form.
         natural: ``(n, m)`` the same in their own units.
         objectives: The objectives, column-aligned.
+        labels: One short name per row (model and knobs) for plain-words reasons, or None.
     """
 
     F: np.ndarray
     natural: np.ndarray
     objectives: tuple[Objective, ...]
+    labels: tuple[str, ...] | None = None
 
     @property
     def names(self) -> list[str]:
         return [o.name for o in self.objectives]
 
     def take(self, rows: np.ndarray) -> FrontView:
-        return FrontView(self.F[rows], self.natural[rows], self.objectives)
+        labels = None if self.labels is None else tuple(self.labels[int(r)] for r in rows)
+        return FrontView(self.F[rows], self.natural[rows], self.objectives, labels)
+
+    def label(self, row: int) -> str:
+        """How a plain-words reason names a row."""
+        return self.labels[row] if self.labels is not None else f"front point #{row + 1}"
 
     def column(self, name: str) -> int:
         if name not in self.names:
@@ -51,7 +59,9 @@ class FrontView:
 
 @dataclass(frozen=True)
 class Pick:
-    """The chosen row of the front and the reason, in words a stakeholder can read."""
+    """The chosen row of the front and the reason, in words a stakeholder can read: a first
+    line in plain words (what it trades, against which neighbour, with numbers), then the
+    precise measure on a second line."""
 
     index: int
     method: str
@@ -100,6 +110,19 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
+SINGLE = "Chosen because it is the only point on the front.\nthe front has a single point"
+
+
+def _plain_runner_up(front: FrontView, best: int, runner: int | None, because: str) -> str:
+    """``Chosen because <because>; the runner-up, <label>, would <gain> but <loss>.``"""
+    if runner is None:
+        return f"Chosen because {because}; it is the only candidate."
+    return (
+        f"Chosen because {because}; the runner-up, {front.label(runner)}, "
+        f"{move_words(front, best, runner)}."
+    )
+
+
 def _weights(weights: tuple[float, ...] | None, m: int) -> np.ndarray:
     if weights is None:
         return np.full(m, 1.0 / m)
@@ -128,7 +151,7 @@ class Knee(Selector):
     def pick(self, front: FrontView) -> Pick:
         S = _scaled(front.F)
         if len(S) == 1:
-            return Pick(0, self.name, "the front has a single point")
+            return Pick(0, self.name, SINGLE)
         diff = S[None, :, :] - S[:, None, :]  # diff[i, j] = S_j - S_i
         give_up = np.maximum(diff, 0.0).sum(axis=2)
         gain = np.maximum(-diff, 0.0).sum(axis=2)
@@ -139,9 +162,13 @@ class Knee(Selector):
         trade[~np.isfinite(trade)] = -np.inf  # a point dominated-equal to another: no trade-off
         order = np.argsort(-trade, kind="stable")
         best, runner = int(order[0]), int(order[1])
+        near = int(np.argmin(ratio[best]))  # the move that gives up least per unit gained
         return Pick(
             best,
             self.name,
+            f"Chosen because it is the front's knee: moving to the best alternative, "
+            f"{front.label(near)}, "
+            f"{move_words(front, best, near)}.\n"
             f"knee of the front: moving to any other front point gives up at least "
             f"{_fmt(trade[best])}x what it gains (objectives scaled 0-1 over the front); "
             f"the next-best point's trade-off is {_fmt(trade[runner])}x",
@@ -167,10 +194,17 @@ class Utopia(Selector):
         best = int(order[0])
         runner = f"; the next is {_fmt(dist[order[1]])}" if len(order) > 1 else ""
         shown = ", ".join(f"{o.name}={wi:.2f}" for o, wi in zip(front.objectives, w, strict=True))
+        plain = _plain_runner_up(
+            front,
+            best,
+            int(order[1]) if len(order) > 1 else None,
+            "it is the closest to the ideal of every objective at its best value on the front",
+        )
         return Pick(
             best,
             self.name,
-            f"closest to the utopia point (the best value of every objective on the front): "
+            f"{plain}\n"
+            "closest to the utopia point (the best value of every objective on the front): "
             f"weighted distance {_fmt(dist[best])} with weights {shown}{runner}",
         )
 
@@ -188,15 +222,26 @@ class Weights(Selector):
     def pick(self, front: FrontView) -> Pick:
         w = _weights(self.weights, len(front.objectives))
         if len(front.F) == 1:
-            return Pick(0, self.name, "the front has a single point")
+            return Pick(0, self.name, SINGLE)
         index, pseudo = PseudoWeights(w).do(front.F, return_pseudo_weights=True)
         index = int(index)
         shown = ", ".join(
             f"{o.name}: {p:.2f} (asked {wi:.2f})"
             for o, p, wi in zip(front.objectives, pseudo[index], w, strict=True)
         )
+        # the runner-up by the same distance pymoo minimises (sum of absolute differences)
+        distance = np.abs(pseudo - w).sum(axis=1)
+        distance[index] = np.inf
+        plain = _plain_runner_up(
+            front,
+            index,
+            int(np.argmin(distance)),
+            "its balance between the objectives is the closest to the weights asked for",
+        )
         return Pick(
-            index, self.name, f"its pseudo-weights are closest to the requested weights: {shown}"
+            index,
+            self.name,
+            f"{plain}\nits pseudo-weights are closest to the requested weights: {shown}",
         )
 
 
@@ -249,9 +294,20 @@ class Constraint(Selector):
             pick = idx[local]
             extreme = "highest" if parts[0] == "max" else "lowest"
             why = f"among them the {extreme} {parts[1]}: {_fmt(col[local])}"
+            others = np.delete(np.arange(len(idx)), local)
+            runner = None
+            if len(others):
+                rest = col[others]
+                runner = int(idx[others[np.argmax(rest) if parts[0] == "max" else np.argmin(rest)]])
+            plain = _plain_runner_up(
+                front, int(pick), runner, f"it has the {extreme} {parts[1]} ({_fmt(col[local])})"
+            )
         elif then in SELECTORS and then != self.name:
             inner = build_selector(then).pick(front.take(idx))
-            pick, why = idx[inner.index], inner.reason
+            pick = idx[inner.index]
+            plain, sep, why = inner.reason.partition("\n")
+            why = why if sep else plain
+            plain = plain.removeprefix("Chosen because ")
         else:
             choices = ", ".join(n for n in SELECTORS.available() if n != self.name)
             raise ConfigError(
@@ -260,6 +316,8 @@ class Constraint(Selector):
         return Pick(
             int(pick),
             self.name,
+            f"Chosen because {len(idx)} of {len(front.F)} front points meet "
+            f"{' and '.join(said)}, and among them {plain.removeprefix('Chosen because ')}\n"
             f"{len(idx)} of {len(front.F)} front points satisfy {' and '.join(said)}; {why}",
         )
 

@@ -154,6 +154,7 @@ class RankedLists:
         judged: The truth of each slot when the stage has held-out data, gathered from the
             candidates' (so metrics need not look lists up again).
         model_mb: Resident size of the fitted model, MiB.
+        privacy_epsilon: The model's ε of differential privacy (``inf``: not private).
     """
 
     users: np.ndarray
@@ -163,6 +164,7 @@ class RankedLists:
     ms_per_user: float
     judged: Judged | None = None
     model_mb: float = 0.0
+    privacy_epsilon: float = float("inf")
 
 
 class Pipeline:
@@ -379,7 +381,16 @@ class Pipeline:
             judged = Judged(
                 gather(fitted.judged.hit, lists.slots), gather(fitted.judged.rating, lists.slots)
             )
-        return RankedLists(data.users, lists.items, lists.values, ops, ms, judged, fitted.model_mb)
+        return RankedLists(
+            data.users,
+            lists.items,
+            lists.values,
+            ops,
+            ms,
+            judged,
+            fitted.model_mb,
+            candidate.model.privacy_epsilon(),
+        )
 
     def context(self, stage: str, lists: RankedLists) -> ListContext:
         """What metrics read about ``lists`` of a scored stage."""
@@ -394,6 +405,7 @@ class Pipeline:
             ms_per_user=lists.ms_per_user,
             prejudged=lists.judged,
             model_mb=lists.model_mb,
+            privacy_epsilon=lists.privacy_epsilon,
         )
 
     def evaluate(
