@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from paretorec.config import ExperimentConfig, from_dict
+from paretorec.data.paths import read_config
 from paretorec.errors import ConfigError, ConfigWarning, DataError
 from paretorec.export.point import OperatingPoint, load_point, save_point
 from paretorec.export.recommender import Recommender, recommender
@@ -196,7 +197,7 @@ class Result:
         records, history = tuple(rd.records()), tuple(rd.history())
         _check_meta(meta, rd.file(META), len(records), rd.file(STORE))
         try:
-            config = from_dict(ExperimentConfig, rd.read_json(CONFIG))
+            config = from_dict(ExperimentConfig, read_config(rd.read_json(CONFIG), rd.path))
             with warnings.catch_warnings():  # said when the run was tuned; not again
                 warnings.simplefilter("ignore", ConfigWarning)
                 planned = plan(config)

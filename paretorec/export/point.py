@@ -20,6 +20,7 @@ from typing import Any
 from paretorec import names
 from paretorec._version import __version__
 from paretorec.config import SIMILARITIES, DataConfig, SplitConfig, from_dict
+from paretorec.data.paths import read_data, stored_data
 from paretorec.errors import ConfigError, ParetoRecError
 from paretorec.export.segments import SegmentPlan, candidate_fields
 from paretorec.optimize.rundir import atomic_write
@@ -302,6 +303,8 @@ def save_point(point: OperatingPoint, path: str | Path) -> Path:
     raw = point.to_dict()
     if "dir" in raw["run"]:
         raw["run"] = {**raw["run"], "dir": _relative(raw["run"]["dir"], path.parent)}
+    # the data files too: no machine's absolute paths in a file that is shared
+    raw["dataset"]["config"] = stored_data(raw["dataset"]["config"], path.parent)
     # allow_nan=False: a NaN would make a file other JSON readers refuse
     atomic_write(path, json.dumps(_finite(raw), indent=2, allow_nan=False) + "\n")
     return path
@@ -360,4 +363,14 @@ def load_point(path: str | Path) -> OperatingPoint:
         raise ConfigError(f"{path}: not valid JSON (nested too deeply)") from None
     except ValueError as exc:  # e.g. an integer of more digits than Python converts
         raise ConfigError(f"{path}: not valid JSON ({str(exc)[:100]})") from None
+    if (
+        isinstance(raw, dict)
+        and isinstance(raw.get("dataset"), dict)
+        and "config" in raw["dataset"]
+    ):
+        # stored relative to this file (``save_point``): read them from its folder
+        raw["dataset"] = {
+            **raw["dataset"],
+            "config": read_data(raw["dataset"]["config"], path.parent),
+        }
     return OperatingPoint.from_dict(raw, str(path))

@@ -39,6 +39,7 @@ import pymoo
 
 from paretorec._version import __version__
 from paretorec.config import SearchConfig
+from paretorec.data.paths import stored_config
 from paretorec.errors import ConfigError, DataError
 from paretorec.optimize.engine import (
     Ledger,
@@ -239,7 +240,7 @@ class RunDir:
                 "(--resume, or resume=True) or choose another output directory"
             )
         saved = self.read_json(CONFIG)
-        if saved != config:
+        if saved != stored_config(config, self.path):
             raise RunDirError(
                 f"{self.path}: resuming needs the config the run was started with "
                 f"(see {self.file(CONFIG)})"
@@ -502,7 +503,8 @@ class RunWriter(Observer):
         atomic_write(self.dir.file(META), json.dumps(meta, indent=2, default=str) + "\n")
 
     def started(self, state: RunState) -> None:
-        atomic_write(self.dir.file(CONFIG), json.dumps(self.config, indent=2, default=str) + "\n")
+        config = stored_config(self.config, self.dir.path)  # no machine's folders in the file
+        atomic_write(self.dir.file(CONFIG), json.dumps(config, indent=2, default=str) + "\n")
         self._meta("running", {})
         stored = state.store.trials()
         rows = [trials_header(self.problem), *(trial_row(self.problem, r) for r in stored)]
