@@ -58,13 +58,14 @@ POPULATION = 20
 CONFIG = ROOT / "experiments" / "ml100k.toml"
 
 
-def base_config(budget: int, seed: int, algorithm: str):
+def base_config(budget: int, seed: int, algorithm: str, population: int | None = None):
     config = load_config(CONFIG)
+    population = population or POPULATION
     search = dataclasses.replace(
         config.search,
         algorithm=algorithm,
-        population=POPULATION,
-        generations=int(np.ceil(budget / POPULATION)),
+        population=population,
+        generations=int(np.ceil(budget / population)),
         max_evaluations=budget,
         seed=seed,
     )
@@ -86,8 +87,14 @@ def prefixes(study: Study, values: np.ndarray, done: np.ndarray, budgets: list[i
     return [(hv_of(study, values[:b]), float(done[min(b, len(done)) - 1])) for b in budgets]
 
 
-def run_paretorec(algorithm: str, budgets: list[int], seed: int, data_dir: str | None) -> tuple:
-    study = Study.prepare(base_config(max(budgets), seed, algorithm), data_dir)
+def run_paretorec(
+    algorithm: str,
+    budgets: list[int],
+    seed: int,
+    data_dir: str | None,
+    population: int | None = None,
+) -> tuple:
+    study = Study.prepare(base_config(max(budgets), seed, algorithm, population), data_dir)
     _ = study.objectives  # baselines and anchors: setup, not search
     with tempfile.TemporaryDirectory() as out:
         outcome = run_in_dir(study, study.config.search, study.config.to_dict(), out)
@@ -158,6 +165,8 @@ METHODS = {
     "paretorec mopso": lambda b, s, d: run_paretorec("mopso", b, s, d),
     "paretorec cmopso": lambda b, s, d: run_paretorec("cmopso", b, s, d),
     "paretorec tpe": lambda b, s, d: run_paretorec("tpe", b, s, d),
+    # what the main experiments run: Optuna's TPE as shipped, one trial at a time
+    "paretorec tpe-independent": lambda b, s, d: run_paretorec("tpe-independent", b, s, d, 1),
     "paretorec random": lambda b, s, d: run_paretorec("random", b, s, d),
     "optuna nsga2": lambda b, s, d: run_optuna("nsga2", b, s, d),
     "optuna nsga3": lambda b, s, d: run_optuna("nsga3", b, s, d),
