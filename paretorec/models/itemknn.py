@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,6 +11,26 @@ import scipy.sparse as sp
 from paretorec.models import incremental, reasons
 from paretorec.models.base import FitData, Model, Scorer, selection_ops
 from paretorec.registry import param
+
+
+def k_param() -> Any:
+    """ItemKNN's ``k``, declared once for every item-neighbour model (ItemKNN, its DP form)."""
+    return param(
+        50,
+        "neighbours kept per target item",
+        above=0,
+        search={"low": 5, "high": 400, "log": True, "levels": 12},
+    )
+
+
+def shrinkage_param() -> Any:
+    """ItemKNN's ``shrinkage``, declared once like ``k_param``."""
+    return param(
+        10.0,
+        "added to the cosine denominator: damps similarities few users support",
+        at_least=0,
+        search={"low": 0.0, "high": 100.0, "levels": 5},
+    )
 
 
 class _KNNScorer:
@@ -39,18 +59,8 @@ class ItemKNN(Model):
 
     name: ClassVar[str] = "itemknn"
     update_kind: ClassVar[str] = "exact"
-    k: int = param(
-        50,
-        "neighbours kept per target item",
-        above=0,
-        search={"low": 5, "high": 400, "log": True, "levels": 12},
-    )
-    shrinkage: float = param(
-        10.0,
-        "added to the cosine denominator: damps similarities few users support",
-        at_least=0,
-        search={"low": 0.0, "high": 100.0, "levels": 5},
-    )
+    k: int = k_param()
+    shrinkage: float = shrinkage_param()
 
     def fit(self, data: FitData) -> Scorer:
         sources, sims = self._lists(data)

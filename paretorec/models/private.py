@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from paretorec.models import reasons
 from paretorec.models.base import FitData, Model, Scorer, selection_ops, top_c
+from paretorec.models.itemknn import k_param, shrinkage_param
 from paretorec.privacy import bound_contributions, laplace_scale, noisy_counts
 from paretorec.registry import param
 
@@ -177,18 +178,8 @@ class DPItemKNN(_Private):
     nonzero pairs is itself private."""
 
     name: ClassVar[str] = "dp_itemknn"
-    k: int = param(
-        50,
-        "neighbours kept per target item",
-        above=0,
-        search={"low": 5, "high": 400, "log": True, "levels": 12},
-    )
-    shrinkage: float = param(
-        10.0,
-        "added to the cosine denominator: damps similarities few users support",
-        at_least=0,
-        search={"low": 0.0, "high": 100.0, "levels": 5},
-    )
+    k: int = k_param()
+    shrinkage: float = shrinkage_param()
     epsilon: float = _epsilon()
     max_items: int = _max_items(16, "co-occurrence counts")
 

@@ -450,3 +450,17 @@ def facts(
         note if table is None else "",
         trust,
     )
+
+
+def interval_table(gap: StageGap) -> pd.DataFrame:
+    """The chosen point's values with their 95 % intervals on both stages, as text, one row per
+    metric: the table both reports show."""
+    rows = []
+    for row in gap.intervals.itertuples(index=False):
+        val, val_iv = interval_text(row.validation, row.validation_low, row.validation_high)
+        test, test_iv = interval_text(row.test, row.test_low, row.test_high)
+        rows.append([row.metric, val, val_iv, test, test_iv])
+    # the second interval header has a trailing space: column names must differ
+    return pd.DataFrame(
+        rows, columns=["metric", "validation", "95 % interval", "test", "95 % interval "]
+    )

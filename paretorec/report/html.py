@@ -28,7 +28,7 @@ from paretorec.report.compare import (
     IMPORTANCE_WORDS,
     SETTLED,
     Facts,
-    interval_text,
+    interval_table,
     number,
     unit,
 )
@@ -453,14 +453,7 @@ def _stages_html(found: Facts) -> str:
     if gap.intervals.empty:
         parts.append(f'<p class="muted">95 % intervals: {esc(gap.note)}.</p>')
         return "".join(parts)
-    rows = []
-    for row in gap.intervals.itertuples(index=False):
-        val, val_iv = interval_text(row.validation, row.validation_low, row.validation_high)
-        test, test_iv = interval_text(row.test, row.test_low, row.test_high)
-        rows.append([row.metric, val, val_iv, test, test_iv])
-    frame = pd.DataFrame(
-        rows, columns=["metric", "validation", "95 % interval", "test", "95 % interval "]
-    )
+    frame = interval_table(gap)
     parts.append(
         "<p>The chosen point refit on its own split, with 95 % bootstrap intervals over users "
         "(as <code>paretorec evaluate</code> prints them):</p>" + table(frame)

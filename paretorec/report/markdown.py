@@ -32,7 +32,7 @@ from paretorec.report.compare import (
     Facts,
     Importance,
     facts,
-    interval_text,
+    interval_table,
     number,
 )
 from paretorec.report.plots import figures, save
@@ -257,14 +257,7 @@ def _stage_lines(found: Facts) -> list[str]:
     lines = ["## Validation and test", "", *_paragraphs(gap.lines)]
     if gap.intervals.empty:
         return [*lines, f"95 % intervals: {md(gap.note)}.", ""]
-    rows = []
-    for row in gap.intervals.itertuples(index=False):
-        val, val_iv = interval_text(row.validation, row.validation_low, row.validation_high)
-        test, test_iv = interval_text(row.test, row.test_low, row.test_high)
-        rows.append([row.metric, val, val_iv, test, test_iv])
-    frame = pd.DataFrame(
-        rows, columns=["metric", "validation", "95 % interval", "test", "95 % interval "]
-    )
+    frame = interval_table(gap)
     return [
         *lines,
         "The chosen point refit on its own split, with 95 % bootstrap intervals over users "
