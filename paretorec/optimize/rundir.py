@@ -39,7 +39,7 @@ import pymoo
 
 from paretorec._version import __version__
 from paretorec.config import SearchConfig
-from paretorec.data.paths import stored_config
+from paretorec.data.paths import read_config, stored_config
 from paretorec.errors import ConfigError, DataError
 from paretorec.optimize.engine import (
     Ledger,
@@ -240,7 +240,11 @@ class RunDir:
                 "(--resume, or resume=True) or choose another output directory"
             )
         saved = self.read_json(CONFIG)
-        if saved != stored_config(config, self.path):
+        # both in the stored form: a run stored before paths were written relative to it
+        # (``paretorec.data.paths``) still resumes
+        if stored_config(read_config(saved, self.path), self.path) != stored_config(
+            config, self.path
+        ):
             raise RunDirError(
                 f"{self.path}: resuming needs the config the run was started with "
                 f"(see {self.file(CONFIG)})"

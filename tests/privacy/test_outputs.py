@@ -143,3 +143,14 @@ def test_an_absolute_data_path_is_not_written(tmp_path, monkeypatch):
     chosen = tmp_path / "run" / "chosen.json"
     assert _cli(["recommend", str(chosen), "--out", "recs.csv"]) == 0
     assert (elsewhere / "recs.csv").is_file()
+
+
+def test_a_run_stored_with_working_directory_paths_still_resumes(tmp_path, monkeypatch):
+    _fixture(tmp_path, "ratings.csv")
+    monkeypatch.chdir(tmp_path)
+    assert _cli(["tune", "tiny.toml", "--out", "run", "--quiet"]) == 0
+    stored = tmp_path / "run" / "config.json"
+    config = json.loads(stored.read_text())
+    config["data"]["path"] = "ratings.csv"  # as runs stored it before: from the working dir
+    stored.write_text(json.dumps(config, indent=2) + "\n")
+    assert _cli(["tune", "tiny.toml", "--out", "run", "--resume", "--quiet"]) == 0
