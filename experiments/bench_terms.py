@@ -5,6 +5,12 @@ One process, one fitted ItemKNN; for each pool size and term set, the median of 
 cached evaluations (re-rank + the objectives ndcg@10, satisfaction@10, miscalibration@10,
 aplt@10, cost), the sets interleaved so load drifts hit them alike.
 
+Then the re-rank alone, for each set with a pick-dependent term: the lazy greedy of the built-in
+terms (``rerank/lazy.py``, what ``rerank`` runs) against the generic loop it replaced
+(``reranker._generic``), interleaved in the same process; their ratio (median of the
+per-repeat ratios), whether the lists are identical (they must be, bit for bit), and how lazy
+it was: refreshes (full gain computations) per user and pick after the first, out of ``pool``.
+
 Run:  python experiments/bench_terms.py [--quick]   -> results/bench/terms.json
 """
 
@@ -20,6 +26,8 @@ import numpy as np
 
 from paretorec.data import holdout_split, load_dataset
 from paretorec.metrics import parse_metric
+from paretorec.rerank import greedy, lazy
+from paretorec.rerank.reranker import _generic, _prepared
 from paretorec.study import Candidate, Pipeline
 
 SETS = {
@@ -68,14 +76,70 @@ def main() -> None:
                 start = time.perf_counter()
                 pipe.evaluate("validation", cand, refs)
                 times.setdefault(f"pool {pool}: {name}", []).append(time.perf_counter() - start)
-    out = {key: float(np.median(v) * 1000) for key, v in times.items()}
+    out: dict = {key: float(np.median(v) * 1000) for key, v in times.items()}
     for key, ms in out.items():
         print(f"{key:32s} {ms:7.2f} ms")
+    out["re-rank alone, lazy against generic"] = kernels(pipe, pools, repeats)
     out["load average"] = os.getloadavg()
     if not args.quick:
         path = Path(__file__).resolve().parents[1] / "results" / "bench" / "terms.json"
         path.write_text(json.dumps(out, indent=2) + "\n")
         print(f"wrote {path}")
+
+
+def kernels(pipe: Pipeline, pools: tuple[int, ...], repeats: int) -> dict:
+    """The lazy greedy against the generic loop on the same inputs, per pool and term set."""
+    out = {}
+    for p in pools:
+        for name, terms in SETS.items():
+            if name in ("none", "diversity+novelty"):  # no pick term; the fused MMR
+                continue
+            key = f"pool {p}: {name}"
+            out[key] = _compare(pipe, p, terms, repeats)
+            row = out[key]
+            print(
+                f"{key:32s} lazy {row['lazy ms']:6.2f} ms, generic {row['generic ms']:6.2f} ms, "
+                f"x{row['generic / lazy']:.2f}, same={row['identical lists, values and slots']}, "
+                f"refreshes {row['refreshes per user and pick after the first']:.2f}/{p}"
+            )
+    return out
+
+
+def _compare(pipe: Pipeline, p: int, terms: dict[str, float], repeats: int) -> dict:
+    k = pipe.k
+    cand = Candidate.from_values(
+        {"model": "itemknn", "rerank.pool": p} | {f"rerank.{t}": w for t, w in terms.items()}
+    )
+    pool = pipe.candidates("validation", cand.model).pool
+    bonus_terms = cand.rerank.bonus_terms()
+    bonus = pool.bonus_stack(
+        [(t.name, t.data_key()) for t in bonus_terms],
+        lambda t: bonus_terms[t].bonus(pool.reference),
+    )
+    weights = np.array([t.weight for t in bonus_terms], dtype=np.float64)
+    value_args = (pool.scores, *pool.relevance_range(p), bonus, weights)
+    active = [t for t in cand.rerank.pick_terms() if t.active]
+    prepared = [_prepared(pool, t) for t in active]
+    runs = {
+        "lazy": lambda: lazy.run(pool, greedy.values(*value_args, p), active, prepared, k),
+        "generic": lambda: _generic(value_args, active, prepared, p, k, pool.size),
+    }
+    same = all(np.array_equal(x, y) for x, y in zip(runs["lazy"](), runs["generic"](), strict=True))
+    args = lazy.arguments(pool, greedy.values(*value_args, p), active, prepared, k)
+    refreshes = float(lazy.greedy(*args)[2].mean() / (k - 1))
+    times: dict[str, list[float]] = {"lazy": [], "generic": []}
+    for _ in range(repeats):
+        for method, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[method].append(time.perf_counter() - start)
+    return {
+        "lazy ms": float(np.median(times["lazy"]) * 1000),
+        "generic ms": float(np.median(times["generic"]) * 1000),
+        "generic / lazy": float(np.median(np.array(times["generic"]) / np.array(times["lazy"]))),
+        "identical lists, values and slots": same,
+        "refreshes per user and pick after the first": refreshes,
+    }
 
 
 if __name__ == "__main__":

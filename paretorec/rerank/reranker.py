@@ -6,7 +6,8 @@ For each user, items are picked greedily from the model's top-``pool`` candidate
 
 ``rel`` is the model score min-max normalised over the user's pool, and every term's gain is
 scaled to [0, 1] (or [-1, 0]) so the weights are comparable across models. With no active
-pick-dependent term the picks are the k best values. The picks are compiled (``greedy.py``).
+pick-dependent term the picks are the k best values. The picks are compiled: ``greedy.py``
+(the generic loop, any terms), and ``lazy.py`` (the built-in terms, lazily, the same lists).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from paretorec import names
 from paretorec.errors import ConfigError
 from paretorec.registry import Param
-from paretorec.rerank import greedy
+from paretorec.rerank import greedy, lazy
 from paretorec.rerank.pool import CandidatePool
 from paretorec.rerank.term import TERMS, BonusTerm, PickTerm, Term, build_term
 
@@ -145,6 +146,8 @@ def rerank(pool: CandidatePool, settings: RerankSettings, k: int) -> Reranked:
     found = None
     if len(active) == 1:
         found = active[0].fused(prepared[0], value_args, float(weights.sum()), p, k, pool.size)
+    if found is None and active:
+        found = lazy.run(pool, greedy.values(*value_args, p), active, prepared, k)
     if found is not None:
         slots, values = found
     elif not active:
@@ -182,6 +185,9 @@ def _generic(
     for step in range(k):
         greedy.pick_best(value, gains, weights, top, arg)
         greedy.record(step, top, arg, picked, slots, empty_row)
+        # a user with nothing left picked nothing: point the terms at the empty row, whose
+        # candidate has no item, genres or group (row 0 would count a pick twice)
+        arg[~np.isfinite(top)] = empty_row
         if step < k - 1:
             for t, term in enumerate(terms):
                 term.advance(states[t], prepared[t], gains[t], arg)

@@ -15,6 +15,11 @@ as it was) and any further parameters. It is one of two kinds:
   gain (``advance``, compiled). A term may also offer a fused kernel for when it is the only
   pick-dependent term, which is what keeps a search's cached evaluation under 1.5 ms.
 
+The generic loop (``reranker._generic``) runs any mix of pick terms and defines the lists. The
+five built-in pick terms also run in one bounded lazy kernel (``rerank/lazy.py``) that gives
+the same lists, values and slots bit for bit, faster; a new term takes the generic loop, correct
+but slower, until the kernel learns its gain and the bound on it.
+
 Each term names the metric it exists to move (``metric``), the dataset features it reads
 (``needs``), and its share of the cost model (``ops``). A new term is one file plus a
 registration (``@register_term``).

@@ -39,7 +39,7 @@ from paretorec.objectives import (
     natural_bounds,
 )
 from paretorec.registry import declared_params
-from paretorec.rerank import TERMS, RerankSettings, costliest, greedy
+from paretorec.rerank import TERMS, RerankSettings, costliest, greedy, lazy
 from paretorec.space import Value
 from paretorec.study.candidate import Candidate
 from paretorec.study.pipeline import CANDIDATE_BYTES, Pipeline, StageData
@@ -161,6 +161,7 @@ class Study:
         """Compile the re-rank kernels (or load them from numba's cache) before workers start,
         so they read the cache instead of all writing it at once."""
         greedy.compile_now()
+        lazy.compile_now()
 
     def affinity(self, values: Mapping[str, Value]) -> tuple:
         """What decides the expensive, cached state of an evaluation: the model fit."""
