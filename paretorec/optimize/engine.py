@@ -219,12 +219,20 @@ class _Search:
         self.previous_elapsed = max((row[4] for row in self.stored_history.values()), default=0.0)
         self.replay_end = max(self.previous, default=-1) + 1  # trials before this are stored
         self.setup_fits = problem.fits  # fitted before the search (the baselines)
+        # fits are stored as they are made, so a killed session's still count on resume
+        self.earlier_fits = store.fits()
+        self.session = 1 + max((s for s, _, _ in self.earlier_fits), default=0)
+        self.fit_log: list[dict] = []
         drain = getattr(problem, "drain_fit_records", None)
-        self.fit_log: list[dict] = [r.to_dict() for r in drain()] if drain is not None else []
+        self._log_fits([r.to_dict() for r in drain()] if drain is not None else [], setup=True)
         self.generation = 0
         self.next_trial = 0
         self.live_since: float | None = None  # when this session started evaluating
         self.state = RunState(problem, search, Ledger(problem), store, len(self.previous))
+
+    def _log_fits(self, records: Sequence[dict], setup: bool = False) -> None:
+        self.store.add_fits(self.session, setup, records)
+        self.fit_log.extend({"session": self.session, "setup": setup, **r} for r in records)
 
     def _notify(self, hook: str, *args: Any) -> None:
         for observer in self.observers:
@@ -254,7 +262,7 @@ class _Search:
             # a generation the last session left half done starts this session's clock too
             self.live_since = time.perf_counter()
         for j, outcome in self.executor.map(jobs):
-            self.fit_log.extend(outcome.fit_records)
+            self._log_fits(outcome.fit_records)
             i = fresh[j]
             record = TrialRecord(
                 first + i,
@@ -341,6 +349,8 @@ class _Search:
         fits = self.executor.fits - (
             self.setup_fits if isinstance(self.executor, SerialExecutor) else 0
         )
+        earlier = [{"session": s, "setup": setup, **r} for s, setup, r in self.earlier_fits]
+        sessions = {"fits_in_this_session": fits} if self.session > 1 else {}
         outcome = RunOutcome(
             records=list(records),
             history=list(self.state.history),
@@ -350,12 +360,13 @@ class _Search:
                 "evaluated_in_this_session": len(records) - len(self.previous),
                 "generations": self.generation,
                 "stopped": self.state.stopped,
-                "fits": fits,
+                "fits": fits + sum(not f["setup"] for f in earlier),
+                **sessions,
                 "setup_fits": self.setup_fits,
                 "workers": getattr(self.executor, "n_workers", 1),
                 "hypervolume_final": hv,
                 "test_scoring_seconds": front_seconds,
-                **fit_summary(self.fit_log),
+                **fit_summary(earlier + self.fit_log),
             },
         )
         self._notify("finished", outcome)
@@ -374,7 +385,7 @@ class _Search:
         todo = [i for i in front if not any(k.startswith(prefixes) for k in records[i].results)]
         jobs = [Job(dict(records[i].params), stages) for i in todo]
         for j, outcome in self.executor.map(jobs):
-            self.fit_log.extend(outcome.fit_records)
+            self._log_fits(outcome.fit_records)
             i = todo[j]
             records[i] = records[i].with_results(outcome.results, outcome.seconds)
             self.store.update(records[i])
@@ -382,15 +393,18 @@ class _Search:
 
 
 def fit_summary(log: list[dict]) -> dict[str, Any]:
-    """What ``run.json`` says about model fits: every fit (stage, model, seconds, peak and
-    resident MiB, whether the same model had been fitted for the same stage before: a
-    repeat the cache could have saved), and totals per model and per stage."""
+    """What ``run.json`` says about model fits: every fit (session, whether it was setup,
+    stage, model, seconds, peak and resident MiB, whether the same session had fitted the same
+    model for the same stage before: a repeat the cache could have saved), and totals per
+    model and per stage, over every session of the run."""
     if not log:
         return {}
     seen: set[str] = set()
     fits = []
     for record in log:
-        key = json.dumps([record["stage"], record["model"]], sort_keys=True, default=str)
+        key = json.dumps(
+            [record.get("session"), record["stage"], record["model"]], sort_keys=True, default=str
+        )
         fits.append({**record, "repeat": key in seen})
         seen.add(key)
     by_model: dict[str, dict[str, Any]] = {}

@@ -539,7 +539,9 @@ class RunWriter(Observer):
         atomic_write(self.dir.file(TRIALS), _csv_text(rows))
         self._write_front(state.ledger.front())
         stats = dict(outcome.stats)
-        if self.previous.get("status") is not None:  # a resumed run: counts over all sessions
+        if self.previous.get("status") is not None and "fits_in_this_session" not in stats:
+            # resumed, with no fits stored by earlier sessions (a store written before they
+            # were): the earlier count comes from run.json, if that session finished
             stats["fits_in_this_session"] = stats["fits"]
             stats["fits"] = stats["fits"] + int(self.previous.get("fits") or 0)
         self._meta(

@@ -1,15 +1,16 @@
 """The trial log of a run: in memory, or durable in SQLite inside a run directory.
 
-Both stores hold the same records and history rows; the engine reads a store's trials to
-replay a resumed run. The SQLite store commits each trial on its own as soon as its evaluation
-finishes (write-ahead log, so a commit is an append), so a killed run loses at most the
-evaluations still in flight.
+Both stores hold the same records and history rows, and the record of every model fit; the
+engine reads a store's trials to replay a resumed run, and its fits to report all sessions'.
+The SQLite store commits each trial on its own as soon as its evaluation finishes (write-ahead
+log, so a commit is an append), so a killed run loses at most the evaluations still in flight.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,19 @@ CREATE TABLE IF NOT EXISTS history (
     front_size INTEGER NOT NULL,
     elapsed REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS fits (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    setup INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
 """
 
 HISTORY_COLUMNS = ("generation", "evaluations", "hypervolume", "front_size", "elapsed_seconds")
 HistoryRow = tuple[int, int, float, int, float]
+# one model fit: the session that made it (1, 2, ... as a run is resumed), whether it was
+# setup (the baselines, fitted again by every session) and its record (FitRecord.to_dict)
+FitRow = tuple[int, bool, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._trials: dict[int, TrialRecord] = {}
         self._history: dict[int, HistoryRow] = {}
+        self._fits: list[FitRow] = []
 
     def trials(self) -> list[TrialRecord]:
         return [self._trials[t] for t in sorted(self._trials)]
@@ -92,6 +103,12 @@ class MemoryStore:
 
     def commit_history(self, row: HistoryRow) -> None:
         self._history[row[0]] = row
+
+    def fits(self) -> list[FitRow]:
+        return list(self._fits)
+
+    def add_fits(self, session: int, setup: bool, records: Sequence[dict[str, Any]]) -> None:
+        self._fits.extend((session, setup, dict(r)) for r in records)
 
     def close(self) -> None:
         pass
@@ -219,6 +236,36 @@ class TrialStore:
         """Write (or rewrite, on resume) a generation's history row."""
         with self._db:
             self._db.execute("INSERT OR REPLACE INTO history VALUES (?, ?, ?, ?, ?)", row)
+
+    def fits(self) -> list[FitRow]:
+        """Every model fit recorded, in the order they were made (none in a store written
+        before fits were stored)."""
+        if self.tables and "fits" not in self.tables:  # read-only, an older store
+            return []
+        rows = self._query("SELECT id, session, setup, record FROM fits ORDER BY id")
+        out = []
+        for i, session, setup, text in rows:
+            try:
+                record = json.loads(text)
+                if not isinstance(record, dict):
+                    raise ValueError("a fit record must be a JSON object")
+            except (TypeError, ValueError) as exc:
+                raise DataError(
+                    f"{self.path}: fit record {i} is damaged ({type(exc).__name__}); the file "
+                    "was left as it is"
+                ) from None
+            out.append((int(session), bool(setup), record))
+        return out
+
+    def add_fits(self, session: int, setup: bool, records: Sequence[dict[str, Any]]) -> None:
+        """Commit fit records (with the trial they came with: a killed session keeps them)."""
+        if not records:
+            return
+        with self._db:
+            self._db.executemany(
+                "INSERT INTO fits (session, setup, record) VALUES (?, ?, ?)",
+                [(session, int(setup), json.dumps(r, default=_json_default)) for r in records],
+            )
 
 
 def _json_default(value: object) -> object:

@@ -193,6 +193,11 @@ def test_kill_dash_9_then_resume_loses_and_repeats_nothing(tmp_path, serial_run,
     assert resumed.returncode == 0, resumed.stderr
     meta = json.loads((out / "run.json").read_text())
     assert meta["evaluated_in_this_session"] == len(serial) - kept  # nothing repeated
+    # the killed session's fits were stored as they were made, and count
+    search_fits = [f for f in meta["fit_log"] if not f["setup"]]
+    assert {f["session"] for f in search_fits} == {1, 2}
+    assert meta["fits"] == len(search_fits)
+    assert meta["fits_in_this_session"] == sum(f["session"] == 2 for f in search_fits)
     frame = pd.read_csv(out / "trials.csv")
     pd.testing.assert_frame_equal(_deterministic(frame), _deterministic(serial), check_dtype=False)
     front = pd.read_csv(out / "front.csv")
