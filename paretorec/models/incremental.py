@@ -15,11 +15,12 @@ are bitwise those of a full refit (the oracle test in ``tests/contracts``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
-from paretorec.models.base import BLOCK_ELEMENTS, ITEM_BLOCK, top_c
+from paretorec.models.base import BLOCK_ELEMENTS, ITEM_BLOCK, FitData, Scorer, top_c
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +41,50 @@ class NeighbourSums:
     def norms(self) -> np.ndarray:
         """``(n,)`` the rows' norms ``sqrt(c_aa)``, as ``_top_similar`` computes them."""
         return np.sqrt(self.counts.diagonal().astype(np.float64))
+
+
+class ExactNeighbours:
+    """``fit``, ``updatable`` and ``update`` of a neighbourhood model (ItemKNN, UserKNN): its
+    neighbour lists are the ``k`` rows most similar by shrunk cosine along ``axis``, and an
+    update grows their co-occurrence sums exactly. A model says how its lists become a
+    neighbour matrix (``_matrix``) and a scorer (``_scorer``)."""
+
+    axis: ClassVar[str]  # "items" (C = X^T X) or "users" (C = X X^T)
+    k: int
+    shrinkage: float
+
+    def _matrix(self, sources: np.ndarray, sims: np.ndarray) -> sp.csr_matrix:
+        raise NotImplementedError
+
+    def _scorer(
+        self, X: sp.csr_matrix, neighbours: sp.csr_matrix, sums: NeighbourSums | None = None
+    ) -> Scorer:
+        raise NotImplementedError
+
+    def _rows(self, data: FitData) -> sp.csr_matrix:
+        """``A``, whose co-occurrence counts ``A^T A`` the similarities come from."""
+        return data.X if self.axis == "items" else data.item_major
+
+    def _lists(self, data: FitData) -> tuple[np.ndarray, np.ndarray]:
+        sources, sims = data.neighbours(self.shrinkage, self.k, axis=self.axis)
+        k = min(self.k, sources.shape[1])
+        return sources[:, :k], sims[:, :k]
+
+    def fit(self, data: FitData) -> Scorer:
+        return self._scorer(data.X, self._matrix(*self._lists(data)))
+
+    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
+        sums = start(self._rows(data), *self._lists(data))
+        return self._scorer(data.X, fitted.neighbours, sums)  # type: ignore[attr-defined]
+
+    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
+        # exact: the co-occurrence sums grow by the changed rows of A, and only rows whose
+        # similarities moved get new neighbour lists
+        sums = getattr(fitted, "sums", None)
+        if sums is None:
+            sums = start(self._rows(before), *self._lists(before))
+        sums, _ = grow(sums, self._rows(before), self._rows(after), self.shrinkage)
+        return self._scorer(after.X, self._matrix(sums.sources, sums.sims), sums)
 
 
 def cooccurrence(rows: sp.csr_matrix) -> sp.csr_matrix:

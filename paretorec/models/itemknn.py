@@ -49,7 +49,7 @@ class _KNNScorer:
 
 
 @dataclass(frozen=True)
-class ItemKNN(Model):
+class ItemKNN(incremental.ExactNeighbours, Model):
     """Item-based kNN (Sarwar et al. 2001): sum of shrunk-cosine similarities to the user's items.
 
     ``score(u, j) = sum of sim(i, j)`` over the user's items i among j's k nearest neighbours;
@@ -59,30 +59,20 @@ class ItemKNN(Model):
 
     name: ClassVar[str] = "itemknn"
     update_kind: ClassVar[str] = "exact"
+    axis: ClassVar[str] = "items"
     k: int = k_param()
     shrinkage: float = shrinkage_param()
 
-    def fit(self, data: FitData) -> Scorer:
-        sources, sims = self._lists(data)
-        return _KNNScorer(data.X, _neighbour_matrix(sources, sims))
+    def _matrix(self, sources: np.ndarray, sims: np.ndarray) -> sp.csr_matrix:
+        return _neighbour_matrix(sources, sims)
 
-    def _lists(self, data: FitData) -> tuple[np.ndarray, np.ndarray]:
-        sources, sims = data.neighbours(self.shrinkage, self.k)
-        k = min(self.k, sources.shape[1])
-        return sources[:, :k], sims[:, :k]
-
-    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
-        sums = incremental.start(data.X, *self._lists(data))
-        return _KNNScorer(data.X, fitted.neighbours, sums)  # type: ignore[attr-defined]
-
-    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
-        # exact: the item co-occurrence sums grow by the changed users' rows, and only items
-        # whose similarities moved get new neighbour lists (``paretorec.models.incremental``)
-        sums = getattr(fitted, "sums", None)
-        if sums is None:
-            sums = incremental.start(before.X, *self._lists(before))
-        sums, _ = incremental.grow(sums, before.X, after.X, self.shrinkage)
-        return _KNNScorer(after.X, _neighbour_matrix(sums.sources, sums.sims), sums)
+    def _scorer(
+        self,
+        X: sp.csr_matrix,
+        neighbours: sp.csr_matrix,
+        sums: incremental.NeighbourSums | None = None,
+    ) -> Scorer:
+        return _KNNScorer(X, neighbours, sums)
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         touched = np.minimum(history.astype(np.float64) * self.k, n_items)

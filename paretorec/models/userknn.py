@@ -29,7 +29,7 @@ class _UserKNNScorer:
 
 
 @dataclass(frozen=True)
-class UserKNN(Model):
+class UserKNN(incremental.ExactNeighbours, Model):
     """User-based kNN: what the user's most similar users interacted with, weighted by how
     similar they are.
 
@@ -40,6 +40,7 @@ class UserKNN(Model):
 
     name: ClassVar[str] = "userknn"
     update_kind: ClassVar[str] = "exact"
+    axis: ClassVar[str] = "users"
     k: int = param(
         50,
         "neighbours kept per user",
@@ -53,27 +54,16 @@ class UserKNN(Model):
         search={"low": 0.0, "high": 100.0, "levels": 5},
     )
 
-    def fit(self, data: FitData) -> Scorer:
-        others, sims = self._lists(data)
-        return _UserKNNScorer(data.X, _neighbour_matrix(others, sims))
+    def _matrix(self, sources: np.ndarray, sims: np.ndarray) -> sp.csr_matrix:
+        return _neighbour_matrix(sources, sims)
 
-    def _lists(self, data: FitData) -> tuple[np.ndarray, np.ndarray]:
-        others, sims = data.neighbours(self.shrinkage, self.k, axis="users")
-        k = min(self.k, others.shape[1])
-        return others[:, :k], sims[:, :k]
-
-    def updatable(self, fitted: Scorer, data: FitData) -> Scorer:
-        sums = incremental.start(data.item_major, *self._lists(data))
-        return _UserKNNScorer(data.X, fitted.neighbours, sums)  # type: ignore[attr-defined]
-
-    def update(self, fitted: Scorer, before: FitData, after: FitData) -> Scorer:
-        # exact: the user co-occurrence sums grow by the changed items' columns, and only
-        # users whose similarities moved get new neighbour lists
-        sums = getattr(fitted, "sums", None)
-        if sums is None:
-            sums = incremental.start(before.item_major, *self._lists(before))
-        sums, _ = incremental.grow(sums, before.item_major, after.item_major, self.shrinkage)
-        return _UserKNNScorer(after.X, _neighbour_matrix(sums.sources, sums.sims), sums)
+    def _scorer(
+        self,
+        X: sp.csr_matrix,
+        neighbours: sp.csr_matrix,
+        sums: incremental.NeighbourSums | None = None,
+    ) -> Scorer:
+        return _UserKNNScorer(X, neighbours, sums)
 
     def scoring_ops(self, history: np.ndarray, n_items: int, pool: int) -> np.ndarray:
         # k neighbours' histories merged (about the user's own length each), then selection
